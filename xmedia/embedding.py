@@ -1,0 +1,108 @@
+"""Embeddings: a point in a named space, and for time-based media a track of points at an exact rate."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from .errors import MediaError
+from .media import _check_finite, _frozen_array, as_fraction
+
+
+@dataclass(frozen=True, eq=False)
+class Embedding:
+    """``vector`` (D,) pooled over the whole input; ``track`` (T, D) at ``rate_hz`` for time-based media.
+
+    ``space`` names the space (``"perceptual"``, ``"clip"``...), ``axes`` names the D dimensions where they
+    have names, ``events_s`` holds exact times of detected events (cuts, impacts, onsets) and ``source`` the
+    kind of medium it came from. Row ``i`` of the track covers time ``start_s + i / rate_hz``.
+    """
+
+    space: str
+    vector: np.ndarray
+    track: np.ndarray | None = None
+    rate_hz: Fraction | None = None
+    duration_s: Fraction | None = None
+    axes: tuple[str, ...] | None = None
+    events_s: tuple[Fraction, ...] = ()
+    event_strengths: tuple[float, ...] = ()
+    source: str | None = None
+    start_s: Fraction = Fraction(0)
+    KIND = "embedding"
+
+    def __post_init__(self):
+        v = np.asarray(self.vector, dtype=np.float32)
+        if v.ndim != 1 or v.size == 0:
+            raise MediaError(f"Embedding vector must be 1-D and non-empty, got shape {np.shape(self.vector)}")
+        _check_finite(v, "Embedding vector")
+        object.__setattr__(self, "vector", _frozen_array(v))
+        if self.track is not None:
+            t = np.asarray(self.track, dtype=np.float32)
+            if t.ndim != 2 or t.shape[1] != v.size or t.shape[0] == 0:
+                raise MediaError(f"Embedding track must be (T, {v.size}), got shape {t.shape}")
+            _check_finite(t, "Embedding track")
+            if self.rate_hz is None:
+                raise MediaError("an Embedding with a track needs rate_hz")
+            object.__setattr__(self, "track", _frozen_array(t))
+            object.__setattr__(self, "rate_hz", as_fraction(self.rate_hz, "Embedding rate_hz"))
+            if self.duration_s is None:
+                object.__setattr__(self, "duration_s", t.shape[0] / self.rate_hz)
+        if self.duration_s is not None:
+            object.__setattr__(self, "duration_s", as_fraction(self.duration_s, "Embedding duration_s"))
+        if self.axes is not None and len(self.axes) != v.size:
+            raise MediaError(f"Embedding has {v.size} dims but {len(self.axes)} axis names")
+        object.__setattr__(self, "events_s", tuple(Fraction(e) for e in self.events_s))
+        strengths = tuple(float(s) for s in self.event_strengths) or (1.0,) * len(self.events_s)
+        if len(strengths) != len(self.events_s):
+            raise MediaError("event_strengths must have one value per event")
+        object.__setattr__(self, "event_strengths", strengths)
+
+    @property
+    def dim(self) -> int:
+        return int(self.vector.size)
+
+    @property
+    def num_steps(self) -> int:
+        return 0 if self.track is None else int(self.track.shape[0])
+
+    def times_s(self) -> np.ndarray:
+        if self.track is None:
+            return np.zeros(0)
+        return float(self.start_s) + np.arange(self.num_steps) / float(self.rate_hz)
+
+    def axis(self, name: str) -> np.ndarray:
+        """One named axis: the track's column (or the pooled value for media without time)."""
+        if not self.axes or name not in self.axes:
+            raise MediaError(f"space {self.space!r} has no axis {name!r}; axes: {self.axes}")
+        i = self.axes.index(name)
+        return self.track[:, i] if self.track is not None else self.vector[i : i + 1]
+
+    def __getitem__(self, name: str) -> float:
+        """Pooled value of a named axis: ``emb["brightness"]``."""
+        if not self.axes or name not in self.axes:
+            raise KeyError(name)
+        return float(self.vector[self.axes.index(name)])
+
+    def as_dict(self) -> dict[str, float]:
+        names = self.axes or tuple(f"d{i}" for i in range(self.dim))
+        return {n: float(x) for n, x in zip(names, self.vector)}
+
+    def replace(self, **changes) -> "Embedding":
+        return dataclasses.replace(self, **changes)
+
+    def resample(self, rate_hz) -> "Embedding":
+        """The track on another fixed-rate grid (linear interpolation), same duration."""
+        if self.track is None:
+            raise MediaError("this Embedding has no track to resample")
+        rate = as_fraction(rate_hz, "rate_hz")
+        n = max(1, int(self.duration_s * rate))
+        t_new = np.arange(n) / float(rate)
+        t_old = np.arange(self.num_steps) / float(self.rate_hz)
+        track = np.stack([np.interp(t_new, t_old, self.track[:, d]) for d in range(self.dim)], axis=1)
+        return dataclasses.replace(self, track=track, rate_hz=rate)
+
+    def __repr__(self):
+        t = f", track {self.num_steps}x{self.dim} at {self.rate_hz} Hz" if self.track is not None else ""
+        return f"Embedding(space={self.space!r}, dim={self.dim}{t}, events={len(self.events_s)})"
