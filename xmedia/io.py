@@ -259,7 +259,7 @@ class _FrameReader:
         if max_side and max(w, h) > max_side:
             s = max_side / max(w, h)
             w, h = max(2, round(w * s)), max(2, round(h * s))
-            arr = frame.to_ndarray(format="rgb24", width=w, height=h)
+            arr = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
         else:
             arr = frame.to_ndarray(format="rgb24")
         if self.rotation:
