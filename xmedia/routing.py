@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import importlib
 import inspect
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -113,8 +114,10 @@ class Registry:
                 mod = importlib.import_module(mod_name)
             except ModuleNotFoundError as exc:
                 if exc.name and mod_name.startswith(exc.name):
-                    continue  # provider not written/installed: its routes are simply absent
-                raise
+                    continue  # provider not shipped in this install: its routes are simply absent
+                warnings.warn(f"{mod_name} needs {exc.name!r}, which is not installed: its routes are skipped "
+                              "(pip install 'xmedia[all]')", RuntimeWarning, stacklevel=2)
+                continue
             mod.register(self)
         return self
 

@@ -1,0 +1,112 @@
+import numpy as np
+import pytest
+
+import xmedia
+from xmedia import Embedding, RouteError, Text, WeightsError
+from xmedia.routing import Registry, Step
+
+
+def scale(factor):
+    return lambda x, gain=1.0: x * factor * gain
+
+
+def small_registry():
+    reg = Registry()
+    reg._loaded = True
+    reg.register("a-to-s", "a", "space:s", lambda: scale(2), cost=1.0, kind="encoder", options=("gain",))
+    reg.register("a-to-t", "a", "space:t", lambda: scale(3), cost=0.5, kind="encoder")
+    reg.register("s-to-b", "space:s", "b", lambda: scale(5), cost=1.0, kind="decoder")
+    reg.register("t-to-b", "space:t", "b", lambda: scale(7), cost=2.0, kind="decoder")
+    reg.register("t-to-s", "space:t", "space:s", lambda: scale(11), cost=0.1)
+    reg.register("locked", "a", "b", lambda: scale(13), cost=0.01, available=lambda: False)
+    return reg
+
+
+def test_cheapest_route_uses_the_bridge_when_cheaper():
+    reg = small_registry()
+    route = reg.plan("a", "b")
+    assert route.cost == pytest.approx(1.6)
+    assert [s.name for s in route.steps] == ["a-to-t", "t-to-s", "s-to-b"]
+    assert route.run(1.0) == 3 * 11 * 5
+
+
+def test_via_forces_a_space_and_options_reach_their_step():
+    reg = small_registry()
+    route = reg.plan("a", "b", via=["space:t"])
+    assert "space:t" in route.nodes
+    route = reg.plan("a", "b", via=["a-to-s"])
+    assert route.steps[0].name == "a-to-s"
+    assert route.run(1.0, gain=2.0) == 2 * 2 * 5
+
+
+def test_unknown_option_is_an_error_naming_the_accepted_ones():
+    reg = small_registry()
+    with pytest.raises(RouteError, match="colour"):
+        reg.plan("a", "b", via=["a-to-s"]).run(1.0, colour="red")
+
+
+def test_unavailable_step_skipped_unless_named():
+    reg = small_registry()
+    assert "locked" not in [s.name for s in reg.plan("a", "b").steps]
+    assert [s.name for s in reg.plan("a", "b", via=["locked"]).steps] == ["locked"]
+
+
+def test_impossible_route_lists_what_is_possible():
+    reg = small_registry()
+    with pytest.raises(RouteError) as err:
+        reg.plan("b", "a")
+    assert "no route from 'b' to 'a'" in str(err.value)
+    with pytest.raises(RouteError, match=r"you can reach: \['b'\]"):
+        reg.plan("a", "zzz")
+
+
+def test_accepts_predicate_filters_first_step():
+    reg = small_registry()
+    reg.add(Step("only-big", "a", "b", lambda: scale(1), cost=0.0, accepts=lambda x: x > 100))
+    assert reg.plan("a", "b", x=1.0).steps[0].name != "only-big"
+    assert reg.plan("a", "b", x=1000.0).steps[0].name == "only-big"
+
+
+def test_real_registry_text_to_perceptual():
+    e = xmedia.translate(Text("fast bright dance"), to="perceptual")
+    assert isinstance(e, Embedding) and e.space == "perceptual"
+    assert e["pace"] > 0.6 and e["brightness"] > 0.6
+
+
+def test_encode_shortcut_and_embedding_as_source():
+    e = xmedia.encode(Text("calm"))
+    assert e["energy"] < 0.5
+    with pytest.raises(RouteError):
+        xmedia.translate(e, to="text")  # nothing decodes into text
+
+
+def test_routes_lists_pairs():
+    pairs = {(a, b) for a, b, _ in xmedia.routes()}
+    assert ("video", "audio") in pairs or ("video", "motion") in pairs
+    assert all(a != b for a, b in pairs)
+
+
+def test_translate_to_bad_target_type():
+    with pytest.raises(RouteError, match="not an xmedia type"):
+        xmedia.translate(Text("x"), to=int)
+
+
+def test_missing_weights_raise_weights_error_when_asked_by_name():
+    reg = xmedia.routing.registry()
+    locked = [s for s in reg.steps.values() if not s.is_available() and s.src == "text"]
+    if not locked:
+        pytest.skip("every foundation backend has weights here")
+    with pytest.raises(WeightsError):
+        xmedia.translate(Text("a dog"), to=locked[0].dst, via=[locked[0].name])
+
+
+def test_bridge_object_can_be_spliced_in():
+    class Brighten:
+        src, dst = "space:perceptual", "space:perceptual"
+
+        def __call__(self, x, amount=0.2):
+            return x.replace(vector=np.clip(x.vector + amount, 0, 1))
+
+    base = xmedia.encode(Text("dark"))
+    out = xmedia.translate(Text("dark"), to="perceptual", bridge=Brighten(), amount=0.3)
+    assert out["brightness"] == pytest.approx(min(1, base["brightness"] + 0.3), abs=1e-6)
