@@ -103,6 +103,53 @@ class Embedding:
         track = np.stack([np.interp(t_new, t_old, self.track[:, d]) for d in range(self.dim)], axis=1)
         return dataclasses.replace(self, track=track, rate_hz=rate)
 
+    def save(self, path) -> "Path":
+        """Write as ``.npz`` (arrays + metadata) or ``.json``, atomically."""
+        import json
+        from pathlib import Path
+
+        from .atomic import atomic_path
+
+        path = Path(path)
+        meta = {"space": self.space, "axes": list(self.axes) if self.axes else None, "source": self.source,
+                "rate_hz": str(self.rate_hz) if self.rate_hz else None,
+                "duration_s": str(self.duration_s) if self.duration_s is not None else None,
+                "start_s": str(self.start_s), "events_s": [str(e) for e in self.events_s],
+                "event_strengths": list(self.event_strengths)}
+        if path.suffix.lower() not in (".npz", ".json"):
+            raise MediaError(f"{path}: an Embedding is saved as .npz or .json")
+        with atomic_path(path) as tmp:
+            if path.suffix.lower() == ".json":
+                meta.update(vector=self.vector.tolist(), track=None if self.track is None else self.track.tolist())
+                tmp.write_text(json.dumps(meta))
+            else:
+                arrays = {"vector": self.vector} if self.track is None else {"vector": self.vector, "track": self.track}
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, meta=json.dumps(meta), **arrays)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "Embedding":
+        import json
+        from pathlib import Path
+
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".json":
+                d = json.loads(path.read_text())
+                vector, track = d.pop("vector"), d.pop("track")
+            else:
+                with np.load(path, allow_pickle=False) as z:
+                    d = json.loads(str(z["meta"]))
+                    vector, track = z["vector"], z["track"] if "track" in z else None
+        except (OSError, ValueError, KeyError) as exc:
+            raise MediaError(f"{path}: not a saved Embedding ({exc})") from None
+        frac = lambda v: None if v is None else Fraction(v)
+        return cls(d["space"], np.asarray(vector), track=None if track is None else np.asarray(track),
+                   rate_hz=frac(d["rate_hz"]), duration_s=frac(d["duration_s"]),
+                   axes=tuple(d["axes"]) if d["axes"] else None, events_s=tuple(map(Fraction, d["events_s"])),
+                   event_strengths=tuple(d["event_strengths"]), source=d["source"], start_s=Fraction(d["start_s"]))
+
     def __repr__(self):
         t = f", track {self.num_steps}x{self.dim} at {self.rate_hz} Hz" if self.track is not None else ""
         return f"Embedding(space={self.space!r}, dim={self.dim}{t}, events={len(self.events_s)})"
