@@ -122,7 +122,7 @@ def translate_options(args) -> dict:
 
 def cmd_translate(args) -> int:
     from . import load, translate
-    from .routing import _node_name
+    from .routing import _node_name, plan
 
     x = load(args.input)
     to = _node_name(args.to)
@@ -130,7 +130,11 @@ def cmd_translate(args) -> int:
         handler = getattr(mod, "handle_translate", None)
         if handler is not None and handler(args, x, to):
             return 0
-    result = translate(x, to=to, via=args.via, bridge=args.bridge, **translate_options(args))
+    route = plan(x, to, via=args.via, bridge=args.bridge)
+    options = translate_options(args)
+    if "progress" in route.options():
+        options.setdefault("progress", True)
+    result = translate(x, to=to, via=args.via, bridge=args.bridge, **options)
     if not hasattr(result, "save"):
         raise XMediaError(f"the result ({type(result).__name__}) cannot be saved to a file")
     result.save(Path(args.output))
