@@ -1,0 +1,211 @@
+"""Motion features -> robot joint commands: the flame's activity sets how fast the arm moves, its flow where.
+
+A robot arm cannot follow a flame's 2-10 Hz flicker one to one (jerk-limited arms move at 1-3 rad/s;
+crossmodal.md, "Flames"); what it can express is the envelope. So the mapping is tempo <-> speed of motion
+(Spence 2011): the motion-energy envelope sets the arm's joint speed, and the principal components of the
+standardised motion features, smoothed to the arm's bandwidth, set where the arm is.
+
+Commands ``u`` are in [-1, 1] per joint (0 = home, +-1 = the edges of the target window,
+``RobotSpec.half_window``; ``joint_scale`` is that half window in rad). Per step:
+
+    centre  = center_fraction * tanh(proj(z_smooth)) * min(1, 0.5 rad / joint_scale)  # PCs -> joints
+    orbit_j = orbit_fraction * a_p * (cos | sin)(k_p * phi + theta_p)   for joint pairs p = (0,1), (2,3), ...
+    phi'    = speed_gain_rad_s * (e_smooth / energy_ref) ** speed_exponent / |d orbit / d phi|_rad
+    u       = centre + orbit - (centre + orbit at the first frame)     # start at home
+
+Joint pairs share one amplitude in rad (``a_p``), so ``|d orbit / d phi|`` in rad is constant and the orbit
+moves the arm at exactly the energy-driven speed whatever the phase: the flame's energy envelope becomes the
+arm's joint-speed envelope. When nothing moves the phase stops and the arm rests. ``proj``, the gains and the
+exponent are torch parameters and the recurrence is differentiable, so the bridge can be trained (BPTT).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from .base import Bridge
+
+
+class MotionToJoints(Bridge):
+    """Motion ``(T, C)`` -> joint commands ``(T, J)`` in [-1, 1]; ``src="motion"``, ``dst="controls:robot"``."""
+
+    src = "motion"
+    dst = "controls:robot"
+
+    def __init__(self, num_features: int, num_joints: int = 7, energy_index: int | None = 0,
+                 joint_scale: list[float] | None = None, speed_gain_rad_s: float = 0.3, speed_exponent: float = 1.0,
+                 center_fraction: float = 0.35, orbit_fraction: float = 0.55, smooth_s: float = 0.3,
+                 center_smooth_s: float = 2.0, seed: int = 0):
+        super().__init__()
+        self.num_features, self.num_joints, self.energy_index = num_features, num_joints, energy_index
+        self.smooth_s, self.center_smooth_s = smooth_s, center_smooth_s
+        self.center_fraction, self.orbit_fraction = center_fraction, orbit_fraction
+        g = torch.Generator().manual_seed(seed)
+        q, _ = torch.linalg.qr(torch.randn(max(num_features, num_joints), num_joints, generator=g))
+        self.proj = nn.Linear(num_features, num_joints, bias=False)
+        with torch.no_grad():
+            self.proj.weight.copy_(q[:num_features].T)
+        self.log_speed_gain = nn.Parameter(torch.tensor(math.log(speed_gain_rad_s)))
+        self.speed_exponent = nn.Parameter(torch.tensor(float(speed_exponent)))
+        scale = torch.ones(num_joints) if joint_scale is None else torch.tensor(joint_scale, dtype=torch.float32)
+        self.register_buffer("joint_scale", scale.clamp_min(1e-6))
+        # orbit: joints (0,1), (2,3), ... trace circles at harmonics 1, 2, 3 (a closed Lissajous path)
+        pairs = num_joints // 2
+        pair_amp = torch.stack([scale[2 * p : 2 * p + 2].min() for p in range(pairs)]) if pairs else torch.zeros(0)
+        self.register_buffer("pair_amp_rad", pair_amp)
+        self.register_buffer("harmonic", torch.arange(1, pairs + 1, dtype=torch.float32))
+        self.orbit_phase = nn.Parameter(torch.rand(pairs, generator=g) * 2 * math.pi)
+        self.register_buffer("feature_mean", torch.zeros(num_features))
+        self.register_buffer("feature_std", torch.ones(num_features))
+        self.register_buffer("energy_ref", torch.tensor(1.0))
+        self.reset()
+
+    # -- default mapping ---------------------------------------------------------------------------------
+    @torch.no_grad()
+    def fit_default(self, values: np.ndarray) -> "MotionToJoints":
+        """Standardise on ``values`` ``(T, C)`` and point ``proj`` at their principal components."""
+        x = torch.as_tensor(np.nan_to_num(np.asarray(values, dtype=np.float64)), dtype=torch.float32)
+        mean, std = x.mean(0), x.std(0, unbiased=False)
+        std = torch.where(std > 1e-9, std, torch.ones_like(std))
+        self.feature_mean.copy_(mean), self.feature_std.copy_(std)
+        z = (x - mean) / std
+        if z.shape[0] >= 2 and float(z.abs().sum()) > 0:
+            _, s, vt = torch.linalg.svd(z, full_matrices=False)
+            k = min(self.num_joints, vt.shape[0])
+            self.proj.weight[:k] = vt[:k]  # component i drives joint i (the base joints get the strongest)
+        self.energy_ref.fill_(self._reference_energy(x))
+        return self
+
+    def _reference_energy(self, x: torch.Tensor) -> float:
+        e = self._energy(x, (x - self.feature_mean) / self.feature_std)
+        pos = e[e > 0]
+        return float(pos.median()) if pos.numel() else 1.0
+
+    def _energy(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """The activity signal: the energy channel, or (for other motions) the speed of the standardised features."""
+        if self.energy_index is not None and self.energy_index < x.shape[-1]:
+            return x[..., self.energy_index].clamp_min(0)
+        dz = torch.diff(z, dim=0, prepend=z[:1]) if z.ndim == 2 else (z - self._last_z if self._last_z is not None else 0 * z)
+        return dz.norm(dim=-1)
+
+    # -- recurrence --------------------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget the streaming state (phase back to 0, smoothing restarted)."""
+        self._phi = torch.zeros(())
+        self._c = None
+        self._e = None
+        self._last_z = None
+        self._start = None
+
+    def _orbit(self, phi: torch.Tensor) -> torch.Tensor:
+        """Orbit offsets in command units for phases ``phi`` (any shape): ``(..., num_joints)``."""
+        angle = self.harmonic * phi[..., None] + self.orbit_phase
+        amp = self.orbit_fraction * self.pair_amp_rad
+        pairs = torch.stack([amp * torch.cos(angle), amp * torch.sin(angle)], dim=-1).flatten(-2)
+        out = torch.zeros(phi.shape + (self.num_joints,))
+        out[..., : pairs.shape[-1]] = pairs
+        return out / self.joint_scale
+
+    def _phase_rate(self, e: torch.Tensor) -> torch.Tensor:
+        """d phi / dt so that the orbit moves at the energy-driven joint speed (rad/s)."""
+        speed = self.log_speed_gain.exp() * (e / self.energy_ref.clamp_min(1e-9)).clamp_min(0) ** self.speed_exponent
+        path_rad_per_phase = (self.orbit_fraction * self.pair_amp_rad * self.harmonic).norm().clamp_min(1e-6)
+        return speed / path_rad_per_phase
+
+    def _center(self, d: torch.Tensor) -> torch.Tensor:
+        # at most center_fraction * 0.5 rad per joint: posture drifts gently, the orbit carries the speed
+        return self.center_fraction * torch.tanh(d) * self.joint_scale.clamp_max(0.5) / self.joint_scale
+
+    def forward(self, values: torch.Tensor, rate_hz: float, causal: bool = True) -> torch.Tensor:
+        """Commands ``(T, J)`` for a whole feature sequence ``(T, C)`` (phase starts at 0).
+
+        ``causal=False`` (offline) smooths energy and centre with a zero-phase filter, so the arm's speed is not
+        delayed against the video; streaming (``step``) uses the causal one-pole.
+        """
+        x = torch.nan_to_num(torch.as_tensor(values, dtype=torch.float32))
+        if x.shape[0] == 0:
+            return torch.zeros(0, self.num_joints)
+        z = (x - self.feature_mean) / self.feature_std
+        a_e, a_c = (1 - math.exp(-1 / (rate_hz * s)) for s in (self.smooth_s, self.center_smooth_s))
+        smooth = _one_pole if causal else _zero_phase
+        d, e = smooth(self.proj(z), a_c), smooth(self._energy(x, z), a_e)
+        phi = torch.cumsum(self._phase_rate(e) / rate_hz, dim=0)
+        pose = self._center(d) + self._orbit(phi)
+        return (pose - pose[:1]).clamp(-1, 1)  # start at home, where the arm is
+
+    @torch.no_grad()
+    def step(self, features: np.ndarray, dt_s: float) -> np.ndarray:
+        """Streaming: one feature vector in, one command vector out (NaN when the features are not finite)."""
+        x = torch.as_tensor(np.asarray(features, dtype=np.float64), dtype=torch.float32)
+        if not bool(torch.isfinite(x).all()) or dt_s <= 0:
+            return np.full(self.num_joints, np.nan)
+        z = (x - self.feature_mean) / self.feature_std
+        d, e = self.proj(z), self._energy(x, z)
+        self._last_z = z
+        a_e, a_c = (1 - math.exp(-dt_s / s) for s in (self.smooth_s, self.center_smooth_s))
+        self._c = d if self._c is None else self._c + a_c * (d - self._c)
+        self._e = e if self._e is None else self._e + a_e * (e - self._e)
+        self._phi = self._phi + self._phase_rate(self._e) * dt_s
+        pose = self._center(self._c) + self._orbit(self._phi)
+        if self._start is None:
+            self._start = pose
+        return (pose - self._start).clamp(-1, 1).numpy().astype(np.float64)
+
+
+def _one_pole(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    out, y = [], x[0]
+    for t in range(x.shape[0]):
+        y = y + alpha * (x[t] - y)
+        out.append(y)
+    return torch.stack(out)
+
+
+def _zero_phase(x: torch.Tensor, alpha: float) -> torch.Tensor:
+    return _one_pole(_one_pole(x, alpha).flip(0), alpha).flip(0)
+
+
+class StreamingNormalizer:
+    """Running mean/std of live features (exponential, ``time_constant_s``) for a bridge with no clip to fit on."""
+
+    def __init__(self, num_features: int, time_constant_s: float = 10.0):
+        self.mean, self.var, self.tau, self.count = np.zeros(num_features), np.ones(num_features), time_constant_s, 0
+
+    def update(self, bridge: MotionToJoints, features: np.ndarray, dt_s: float) -> None:
+        x = np.asarray(features, dtype=np.float64)
+        if not np.isfinite(x).all():
+            return
+        self.count += 1
+        a = 1.0 / self.count if self.count * dt_s < self.tau else 1 - math.exp(-dt_s / self.tau)
+        delta = x - self.mean
+        self.mean = self.mean + a * delta
+        self.var = (1 - a) * (self.var + a * delta * delta) if self.count > 1 else np.ones_like(x) * 1e-6
+        std = np.sqrt(np.maximum(self.var, 1e-12))
+        with torch.no_grad():
+            bridge.feature_mean.copy_(torch.as_tensor(self.mean, dtype=torch.float32))
+            bridge.feature_std.copy_(torch.as_tensor(np.where(std > 1e-9, std, 1.0), dtype=torch.float32))
+            if bridge.energy_index is not None and bridge.energy_index < x.size and self.mean[bridge.energy_index] > 0:
+                bridge.energy_ref.fill_(float(self.mean[bridge.energy_index]))
+
+
+def motion_to_commands(motion, urdf: str = "franka_panda", range_fraction: float = 0.3, seed: int = 0,
+                       speed_gain_rad_s: float = 0.3, bridge: MotionToJoints | None = None):
+    """Offline: fit the default mapping on ``motion`` and run it (non-causal smoothing); a Motion of commands."""
+    from fractions import Fraction
+
+    from xmedia.adapters.robot import RobotSpec
+    from xmedia.media import Motion
+
+    spec = RobotSpec.from_urdf(urdf)
+    if bridge is None:
+        energy_index = motion.channels.index("energy") if "energy" in motion.channels else None
+        bridge = MotionToJoints(motion.values.shape[1], spec.num_joints, energy_index=energy_index,
+                                joint_scale=spec.half_window(range_fraction).tolist(),
+                                speed_gain_rad_s=speed_gain_rad_s, seed=seed)
+        bridge.fit_default(motion.values)
+    with torch.no_grad():
+        cmds = bridge(torch.tensor(motion.values), rate_hz=float(motion.rate_hz), causal=False).numpy()
+    return Motion(cmds.astype(np.float64), rate_hz=Fraction(motion.rate_hz), channels=spec.joint_names,
+                  units=("normalized",) * spec.num_joints, rig=spec.rig(), start_s=motion.start_s)

@@ -1,0 +1,332 @@
+"""Live translation: frames from a file (at real-time pace), a camera or a stream URL -> timed commands.
+
+``xmedia.stream(source, to="robot", urdf="franka_panda")`` yields one ``Command`` per control period (100 Hz
+by default). A reader thread keeps only the newest frame, so when the analysis falls behind, frames are
+dropped (and counted) instead of queueing up latency; the control loop keeps its own clock and never waits
+for a frame. When frames stop (end of file, unplugged camera), the robot controller's stall timeout brings
+the arm to a smooth stop. Senders forward commands: ``OSCSender`` (UDP, python-osc: TouchDesigner, Max, Pd,
+robot bridges) and ``JSONLinesSender`` (stdout).
+
+Targets are looked up in ``TARGETS`` (name -> controller factory): "robot" is the one shipped; another target
+(lights, a synth) only needs a controller with ``on_frame(features, time_s)`` and ``tick() -> Command``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from .errors import ConfigError, MediaError, RouteError, XMediaError
+
+
+class StreamError(XMediaError):
+    """A live source or a command sink that cannot be used (unreachable address, send failure)."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One control period's output: joint state at ``time_s`` (seconds since the stream started)."""
+
+    time_s: float
+    joint_names: tuple[str, ...]
+    positions: tuple[float, ...]
+    velocities: tuple[float, ...]
+    accelerations: tuple[float, ...]
+    frame_index: int | None = None  # the frame consumed in this period, if any
+    dropped_frames: int = 0  # frames dropped so far
+    latency_s: float | None = None  # frame in -> new targets out, for the period that consumed a frame
+    stopping: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = {"time_s": round(self.time_s, 6), "joint_names": list(self.joint_names),
+             "positions": list(self.positions), "velocities": list(self.velocities),
+             "accelerations": list(self.accelerations), "frame_index": self.frame_index,
+             "dropped_frames": self.dropped_frames, "stopping": self.stopping}
+        if self.latency_s is not None:
+            d["latency_ms"] = round(self.latency_s * 1000, 3)
+        return d
+
+
+# ---------------------------------------------------------------------------------------------- sources
+class FrameSource:
+    """Frames from ``cv2.VideoCapture`` on a reader thread; only the newest is kept (older ones are dropped).
+
+    ``source``: a file path (played at real-time pace from its timestamps), a camera index (int or digits)
+    or a stream URL (rtsp://, http://, udp://...). ``realtime=False`` (files only) hands over every frame in
+    order without pacing, for deterministic tests.
+    """
+
+    def __init__(self, source, realtime: bool = True):
+        import cv2
+
+        self.name = str(source)
+        self.is_file = False
+        if isinstance(source, int) or (isinstance(source, str) and source.isdigit()):
+            arg = int(source)
+        elif isinstance(source, (str, Path)) and "://" not in str(source):
+            path = Path(source).expanduser()
+            if not path.is_file():
+                raise MediaError(f"video source {source!r} does not exist; give a video file, a camera index (0) or a URL")
+            arg, self.is_file = str(path), True
+        else:
+            arg = str(source)
+        self._cap = cv2.VideoCapture(arg)
+        if not self._cap.isOpened():
+            raise MediaError(
+                f"cannot open video source {self.name!r}: OpenCV could not read it (check the camera index is "
+                "plugged in, the URL is reachable, or the file is a video)"
+            )
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and math.isfinite(fps) and 1 <= fps <= 240 else 30.0
+        self.realtime = realtime or not self.is_file
+        self.dropped = 0
+        self.finished = False
+        self._latest = None
+        self._lock = threading.Lock()
+        self._fresh = threading.Event()
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self) -> None:
+        """Start the reader thread (real-time sources); a file's clock starts now."""
+        if self.realtime and self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"xmedia-frames-{self.name}", daemon=True)
+            self._thread.start()
+
+    def _read(self):
+        import cv2
+
+        ok, bgr = self._cap.read()
+        if not ok:
+            return None
+        t = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0 if self.is_file else None
+        return t, cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+    def _run(self):
+        start, index = time.monotonic(), 0
+        while not self._stop.is_set():
+            item = self._read()
+            if item is None:
+                break
+            t_media, rgb = item
+            if self.is_file:  # pace to the file's own timestamps
+                t_media = t_media if t_media is not None else index / self.fps
+                wait = start + t_media - time.monotonic()
+                if wait > 0 and self._stop.wait(wait):
+                    break
+            with self._lock:
+                if self._latest is not None:
+                    self.dropped += 1
+                self._latest = (index, time.monotonic(), rgb)
+            self._fresh.set()
+            index += 1
+        self.finished = True
+
+    def poll(self):
+        """The newest unseen frame ``(index, arrival_monotonic_s, rgb)`` or None (never blocks)."""
+        if not self.realtime:
+            raise ConfigError("poll() is for real-time sources; use next_frame() when realtime=False")
+        with self._lock:
+            item, self._latest = self._latest, None
+        return item
+
+    def next_frame(self, index: int):
+        """Non-real-time files: the next frame ``(index, media_time_s, rgb)`` or None at the end."""
+        item = self._read()
+        if item is None:
+            self.finished = True
+            return None
+        t, rgb = item
+        return index, (t if t is not None else index / self.fps), rgb
+
+    def close(self):
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        self._cap.release()
+
+
+# ---------------------------------------------------------------------------------------------- targets
+class RobotController:
+    """Frames -> flow features -> bridge commands -> joint targets -> jerk-limited control steps."""
+
+    def __init__(self, rate_hz: float, urdf: str = "franka_panda", control_rate_hz: float = 100,
+                 range_fraction: float = 0.3, stall_timeout_s: float = 0.5, max_side: int = 160, seed: int = 0,
+                 speed_gain_rad_s: float = 0.3):
+        from xmedia.adapters.optical_flow import FlowMotion
+        from xmedia.adapters.robot import JointTargetFollower, RobotSpec
+        from xmedia.bridges.motion_robot import MotionToJoints, StreamingNormalizer
+
+        self.spec = RobotSpec.from_urdf(urdf)
+        self.range_fraction = range_fraction
+        self.flow = FlowMotion(rate_hz=rate_hz, max_side=max_side)
+        self.bridge = MotionToJoints(len(self.flow.channels), self.spec.num_joints, energy_index=0,
+                                     joint_scale=self.spec.half_window(range_fraction).tolist(),
+                                     speed_gain_rad_s=speed_gain_rad_s, seed=seed)
+        self.normalizer = StreamingNormalizer(len(self.flow.channels))
+        self.follower = JointTargetFollower(self.spec, control_rate_hz=control_rate_hz, range_fraction=range_fraction,
+                                            stall_timeout_s=stall_timeout_s)
+        self.control_rate_hz = float(self.follower.control_rate_hz)
+        self._last_frame_s = None
+
+    def on_frame(self, rgb: np.ndarray, media_time_s: float) -> None:
+        from xmedia.adapters.robot import commands_to_targets
+
+        features = self.flow.process(rgb, time_s=media_time_s)
+        dt = 1.0 / self.flow.rate_hz if self._last_frame_s is None else media_time_s - self._last_frame_s
+        self._last_frame_s = media_time_s
+        if dt <= 0:
+            return
+        self.normalizer.update(self.bridge, features, dt)
+        cmd = self.bridge.step(features, dt)
+        self.follower.set_target(commands_to_targets(self.spec, cmd, self.range_fraction), time_s=self.follower.time_s)
+
+    def tick(self) -> Command:
+        t, p, v, a = self.follower.step()
+        return Command(t, self.spec.joint_names, tuple(p.tolist()), tuple(v.tolist()), tuple(a.tolist()),
+                       stopping=self.follower.stopping)
+
+    @property
+    def at_rest(self) -> bool:
+        f = self.follower
+        return f.stopping and not np.any(np.abs(f.velocity) > 1e-9) and not np.any(np.abs(f.acceleration) > 1e-9)
+
+
+TARGETS = {"robot": RobotController}
+
+
+def stream(source, to: str = "robot", duration_s: float | None = None, realtime: bool = True,
+           **options) -> Iterator[Command]:
+    """Yield ``Command``s at the control rate while frames from ``source`` drive ``to`` ("robot").
+
+    ``duration_s`` bounds the stream (cameras and URLs run until then); a file ends when its frames are over
+    and the arm has come to rest. ``realtime=False`` (files only) runs on a simulated clock, as fast as it can.
+    Options go to the target's controller (``urdf``, ``control_rate_hz``, ``range_fraction``,
+    ``stall_timeout_s``, ``max_side``, ``seed``, ``speed_gain_rad_s``).
+    """
+    name = to.lower() if isinstance(to, str) else getattr(to, "KIND", str(to))
+    if name not in TARGETS:
+        raise RouteError(f"cannot stream to {to!r}; streaming targets: {sorted(TARGETS)}")
+    if duration_s is not None and duration_s <= 0:
+        raise ConfigError(f"duration_s must be positive, got {duration_s}")
+    src = FrameSource(source, realtime=realtime)
+    try:
+        ctrl = TARGETS[name](src.fps, **options)
+        yield from (_realtime_loop if src.realtime else _simulated_loop)(src, ctrl, duration_s)
+    finally:
+        src.close()
+
+
+def _realtime_loop(src: FrameSource, ctrl, duration_s):
+    period = 1.0 / ctrl.control_rate_hz
+    src.start()
+    start = time.monotonic()
+    next_tick = start
+    while True:
+        now = time.monotonic()
+        if duration_s is not None and now - start >= duration_s:
+            return
+        item = src.poll()
+        latency = index = None
+        if item is not None:
+            index, _, rgb = item
+            t0 = time.perf_counter()
+            ctrl.on_frame(rgb, now - start)
+            latency = time.perf_counter() - t0
+        cmd = ctrl.tick()
+        yield _with(cmd, index, src.dropped, latency)
+        if src.finished and item is None and ctrl.at_rest:
+            return
+        next_tick += period
+        delay = next_tick - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        elif delay < -10 * period:  # far behind (a slow consumer): resynchronise instead of bursting
+            next_tick = time.monotonic()
+
+
+def _simulated_loop(src: FrameSource, ctrl, duration_s):
+    index = 0
+    pending = src.next_frame(index)
+    while True:
+        now = ctrl.follower.time_s
+        if duration_s is not None and now >= duration_s:
+            return
+        latency = used = None
+        if pending is not None and pending[1] <= now + 1e-9:
+            used, _, rgb = pending
+            t0 = time.perf_counter()
+            ctrl.on_frame(rgb, pending[1])
+            latency = time.perf_counter() - t0
+            index += 1
+            pending = src.next_frame(index)
+        cmd = ctrl.tick()
+        yield _with(cmd, used, 0, latency)
+        if pending is None and ctrl.at_rest:
+            return
+
+
+def _with(cmd: Command, index, dropped, latency) -> Command:
+    from dataclasses import replace
+
+    return replace(cmd, frame_index=index, dropped_frames=dropped, latency_s=latency)
+
+
+# ---------------------------------------------------------------------------------------------- senders
+def parse_address(address: str) -> tuple[str, int]:
+    """``"host:port"`` -> (host, port), with clear errors."""
+    host, sep, port = str(address).rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"OSC address must be host:port (e.g. 127.0.0.1:9000), got {address!r}")
+    return host.strip("[]"), int(port)
+
+
+class OSCSender:
+    """Send each command as OSC messages over UDP: ``{prefix}/positions``, ``/velocities``, ``/time``."""
+
+    def __init__(self, address: str, prefix: str = "/xmedia/robot"):
+        from pythonosc.udp_client import SimpleUDPClient
+
+        host, port = parse_address(address)
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+            probe = socket.socket(infos[0][0], socket.SOCK_DGRAM)
+            try:
+                probe.connect(infos[0][4])  # UDP connect sends nothing but fails if there is no route
+            finally:
+                probe.close()
+            self._client = SimpleUDPClient(host, port)
+        except OSError as exc:
+            raise StreamError(f"OSC address {address!r} cannot be reached ({exc}); check the host name and "
+                              "network, or leave out --osc to print JSON lines") from None
+        self.address, self.prefix, self.sent = address, prefix.rstrip("/"), 0
+
+    def send(self, cmd: Command) -> None:
+        try:
+            self._client.send_message(f"{self.prefix}/positions", [float(x) for x in cmd.positions])
+            self._client.send_message(f"{self.prefix}/velocities", [float(x) for x in cmd.velocities])
+            self._client.send_message(f"{self.prefix}/time", float(cmd.time_s))
+        except OSError as exc:
+            raise StreamError(f"sending OSC to {self.address} failed ({exc}); is the receiver's network up?") from None
+        self.sent += 1
+
+
+class JSONLinesSender:
+    """Write each command as one JSON object per line (stdout by default), flushed at once."""
+
+    def __init__(self, out=None):
+        self.out, self.sent = out or sys.stdout, 0
+
+    def send(self, cmd: Command) -> None:
+        self.out.write(json.dumps(cmd.to_dict()) + "\n")
+        self.out.flush()
+        self.sent += 1
