@@ -326,7 +326,8 @@ def encode_audio(audio: Audio, onset_threshold: float = 0.3) -> Embedding:
     if audio.num_samples == 0:
         raise MediaError("the audio is empty (zero samples): nothing to analyse")
     sr = audio.sample_rate_hz
-    mag, hop = stft_magnitude(audio.mono(), sr)
+    mono = audio.mono()
+    mag, hop = stft_magnitude(mono, sr)
     n_fft = 2048
     freqs = np.fft.rfftfreq(n_fft, 1 / sr)
     power = mag**2
@@ -349,14 +350,14 @@ def encode_audio(audio: Audio, onset_threshold: float = 0.3) -> Embedding:
     density = (bands_db > bands_db.max(axis=1, keepdims=True) - 30).mean(axis=1)
     # Onsets from a short (~23 ms) window so they are not smeared; then refined to the sample.
     short = 1 << int(np.ceil(np.log2(sr * 0.023)))
-    smag, _ = stft_magnitude(audio.mono(), sr, n_fft=short, hop=hop)
+    smag, _ = stft_magnitude(mono, sr, n_fft=short, hop=hop)
     logmag = np.log1p(100 * smag[: len(mag)] / (np.sqrt(short) + _EPS))
     flux = np.maximum(0, np.diff(logmag, axis=0, prepend=logmag[:1])).mean(axis=1)
     onset = _sat(flux, 0.08) * loud
     rate = Fraction(sr, hop)
     times = [Fraction(i * hop, sr) for i in range(len(onset))]
     events, strengths = pick_events(onset, times, min_gap_s=0.05, threshold=onset_threshold)
-    events = tuple(refine_attack(audio.mono(), sr, e, search_s=short / sr) for e in events)
+    events = tuple(refine_attack(mono, sr, e, search_s=short / sr) for e in events)
     ev_frames = np.zeros(len(onset))
     for e in events:
         ev_frames[min(len(onset) - 1, int(e * rate))] = 1

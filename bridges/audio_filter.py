@@ -1,0 +1,150 @@
+"""Music -> colour look: a torch bridge from the perceptual space to filter parameters.
+
+Its initial weights implement what music-colour research found, so it works untrained and can be fine-tuned:
+
+- Palmer, Schloss, Xu & Prado-Leon 2013 (PNAS 110:8836): faster, major-mode music -> lighter, more saturated,
+  yellower colours; slower, minor -> darker, desaturated, bluer (mediated by emotion). Here ``pace`` and
+  ``valence`` (the encoder's major-vs-minor score with brightness and pace) drive exposure, saturation and
+  the CIELAB b* (yellow-blue) shift.
+- Whiteford, Schloss, Helwig & Palmer 2018 (i-Perception 9(6)): louder, more energetic music -> more
+  saturated, redder, darker. Here ``energy`` (loudness) and ``onset`` (punch) raise saturation and the a*
+  (red) shift and pull exposure down.
+- Marks 1974/1987, Spence 2011: brighter timbre (spectral centroid) and higher pitch go with lighter colour:
+  ``brightness`` raises exposure. Rough, noisy, sharp-attack sounds go with jagged, high-contrast visuals
+  (Ramachandran & Hubbard 2001): ``texture`` and ``onset`` raise contrast, clarity, grain and sharpening;
+  smooth, slow sounds soften (a little blur).
+
+Where the two studies disagree (lightness: faster -> lighter, louder -> darker), both terms are kept and
+the sum decides; ``docs/filter.md`` says which comparisons the real recordings support.
+Silence (energy ~ 0, below about -57 dBFS) gives the neutral look: every parameter is gated to neutral.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from xmedia.errors import MediaError
+
+from .base import Bridge
+
+AXES = ("energy", "pace", "brightness", "warmth", "texture", "valence", "density", "onset")
+
+# Initial weights: parameter <- {axis: weight} on axes centred at 0.5. tanh(z) then scales to the range
+# (LOOK_PARAMS in xmedia.adapters.lut). Units of z: about +-1 = most of the range.
+RESEARCH_WEIGHTS: dict[str, dict[str, float]] = {
+    # Palmer 2013: faster & major -> lighter; Marks: bright timbre -> lighter; Whiteford 2018: louder -> darker.
+    "exposure_stops": {"pace": 1.0, "valence": 1.6, "brightness": 0.6, "energy": -0.8},
+    # Palmer: faster & major -> more saturated; Whiteford: louder, punchier -> more saturated.
+    "saturation_percent": {"pace": 0.9, "valence": 1.2, "energy": 1.4, "onset": 0.5},
+    # Palmer: faster & major -> yellower, slower & minor -> bluer; timbral warmth adds a little.
+    "yellow_blue_lab": {"pace": 1.0, "valence": 2.0, "warmth": 0.3},
+    # Whiteford: louder, more energetic -> redder.
+    "red_green_lab": {"energy": 1.6, "onset": 0.6, "warmth": 0.3},
+    # Spence 2011 / bouba-kiki: punchy, rough sound -> hard, high-contrast image.
+    "contrast_percent": {"onset": 0.9, "texture": 1.0, "energy": 0.6},
+    # Minor, dark music -> a heavier, enclosing vignette (darkness is judged negative, Palmer 2013).
+    "vignette_stops": {"valence": -1.6, "energy": 0.4, "pace": -0.4},
+    "clarity_percent": {"texture": 1.2, "density": 0.8, "onset": 0.4},
+    # Noisy, rough timbre (high spectral flatness) -> film grain. Bias puts the threshold at texture ~ 0.15.
+    "grain_percent": {"texture": 3.0},
+    "sharpen_percent": {"onset": 1.4, "texture": 0.8},
+    # Smooth, slow sound -> soft focus.
+    "blur_sigma_px": {"onset": -1.6, "pace": -0.8},
+}
+RESEARCH_BIAS: dict[str, float] = {"grain_percent": 1.05}
+
+
+def _look_params():
+    from xmedia.adapters.lut import LOOK_PARAMS
+
+    return LOOK_PARAMS
+
+
+class PerceptualToFilter(Bridge):
+    """Perceptual axes (B, 8) in [0, 1] -> look parameters (B, P) in physical units (``LOOK_PARAMS``).
+
+    ``z = W (x - 0.5) + b``; each parameter is ``neutral + tanh(z) * (high - neutral)`` for z > 0 and
+    ``neutral + tanh(z) * (neutral - low)`` for z < 0, so outputs stay in range; times a silence gate on
+    ``energy`` (0 below ``silence_energy``, 1 above ``silence_energy + gate_width``).
+    Call it on an ``Embedding`` to get a ``Look`` (pooled parameters, plus a smoothed track for time-based
+    input); on a tensor to get a tensor.
+    """
+
+    src = "space:perceptual"
+    dst = "controls:filter"
+
+    def __init__(self, amount: float = 1.0, silence_energy: float = 0.03, gate_width: float = 0.07,
+                 smoothing_s: float = 0.35):
+        super().__init__()
+        params = _look_params()
+        self.param_names = tuple(params)
+        self.amount, self.silence_energy, self.gate_width = float(amount), float(silence_energy), float(gate_width)
+        self.smoothing_s = float(smoothing_s)
+        self.linear = nn.Linear(len(AXES), len(self.param_names))
+        with torch.no_grad():
+            self.linear.weight.zero_()
+            self.linear.bias.zero_()
+            for p, row in RESEARCH_WEIGHTS.items():
+                for axis, w in row.items():
+                    self.linear.weight[self.param_names.index(p), AXES.index(axis)] = w
+            for p, b in RESEARCH_BIAS.items():
+                self.linear.bias[self.param_names.index(p)] = b
+        lo, hi, mid = (torch.tensor([params[p][i] for p in self.param_names], dtype=torch.float32) for i in range(3))
+        self.register_buffer("low", lo)
+        self.register_buffer("high", hi)
+        self.register_buffer("neutral", mid)
+        self.card = {
+            "description": "Music -> colour look. Untrained: weights implement Palmer et al. 2013 and "
+                           "Whiteford et al. 2018 (see docs/filter.md).",
+            "data": "none (research-initialised)",
+        }
+
+    def forward(self, x):
+        from xmedia.embedding import Embedding
+
+        if isinstance(x, Embedding):
+            return self.look(x)
+        if not torch.isfinite(x).all():
+            raise MediaError("the perceptual features contain NaN/inf; the audio must be finite "
+                             "(clean it with np.nan_to_num before encoding)")
+        t = torch.tanh(self.amount * self.linear(x - 0.5))
+        energy = x[..., AXES.index("energy")]
+        gate = torch.clamp((energy - self.silence_energy) / self.gate_width, 0.0, 1.0)
+        gate = gate * gate * (3 - 2 * gate)  # smoothstep
+        t = t * gate[..., None]
+        return self.neutral + torch.where(t > 0, t * (self.high - self.neutral), t * (self.neutral - self.low))
+
+    def params(self, axes: np.ndarray) -> np.ndarray:
+        """numpy (..., 8) -> numpy (..., P), without gradients."""
+        a = np.asarray(axes, dtype=np.float32)
+        if not np.isfinite(a).all():
+            raise MediaError("the perceptual features contain NaN/inf; the audio must be finite")
+        with torch.no_grad():
+            return self.forward(torch.from_numpy(a.copy())).numpy()
+
+    def look(self, emb, smoothing_s: float | None = None):
+        """An ``Embedding`` (space "perceptual") -> ``Look``: pooled parameters and, with a track, a smoothed track."""
+        from xmedia.adapters.lut import Look
+
+        if emb.space != "perceptual" or tuple(emb.axes or ()) != AXES:
+            raise MediaError(f"PerceptualToFilter needs a perceptual embedding with axes {AXES}, got space "
+                             f"{emb.space!r} with axes {emb.axes}")
+        vector = self.params(emb.vector)
+        track = None
+        if emb.track is not None:
+            sigma_s = self.smoothing_s if smoothing_s is None else float(smoothing_s)
+            # Smooth the parameters, not only the features: the silence gate and tanh are non-linear.
+            track = smooth_track(self.params(emb.track), float(emb.rate_hz), sigma_s)
+        return Look(dict(zip(self.param_names, map(float, vector))), features=emb.as_dict(), track=track,
+                    rate_hz=emb.rate_hz if track is not None else None, start_s=emb.start_s,
+                    param_names=self.param_names, source=emb.source, feature_track=emb.track)
+
+
+def smooth_track(track: np.ndarray, rate_hz: float, sigma_s: float) -> np.ndarray:
+    """Zero-phase Gaussian smoothing along time (no lag: the look changes with the music, not after it)."""
+    if sigma_s <= 0 or track.shape[0] < 3:
+        return np.asarray(track, dtype=np.float32)
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(np.asarray(track, np.float32), sigma=sigma_s * rate_hz, axis=0, mode="nearest")
