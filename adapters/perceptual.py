@@ -178,14 +178,17 @@ class VideoEncoder:
             diff = float(np.abs(gray.astype(np.int16) - self._prev.astype(np.int16)).mean()) / 255.0
         self._prev = gray
         energy = float(_sat(speed_mean, 0.15))
-        if len(self._diffs) == 1:
-            self._prev_energy = energy  # the first measured motion is not a jump
-        # Sudden change: frame difference well above its recent median (cuts, flashes) plus jumps in motion.
-        recent = self._diffs[-self.window:]
-        base = float(np.median(recent)) if recent else diff
-        self._diffs.append(diff)
-        flux = max(0.0, diff - 1.5 * base)
-        onset = float(np.clip(_sat(flux, 0.04) + 0.5 * max(0.0, energy - self._prev_energy), 0, 1))
+        if first:
+            onset = 0.0  # nothing to compare with yet
+        else:
+            if not self._diffs:
+                self._prev_energy = energy  # the first measured motion is not a jump
+            # Sudden change: frame difference well above its recent median (cuts, flashes) plus jumps in motion.
+            recent = self._diffs[-self.window:]
+            base = float(np.median(recent)) if recent else 0.01  # no history yet: a typical frame difference
+            self._diffs.append(diff)
+            flux = max(0.0, diff - 1.5 * base)
+            onset = float(np.clip(_sat(flux, 0.04) + 0.5 * max(0.0, energy - self._prev_energy), 0, 1))
         self._prev_energy = energy
         self._recent_onsets.append(onset)
         win = np.asarray(self._recent_onsets[-self.window:])
