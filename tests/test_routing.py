@@ -110,3 +110,10 @@ def test_bridge_object_can_be_spliced_in():
     base = xmedia.encode(Text("dark"))
     out = xmedia.translate(Text("dark"), to="perceptual", bridge=Brighten(), amount=0.3)
     assert out["brightness"] == pytest.approx(min(1, base["brightness"] + 0.3), abs=1e-6)
+
+
+def test_zoo_text_bridge_is_a_route_step():
+    route = xmedia.plan(Text("x"), to="perceptual", via="zoo:text-perceptual")
+    assert [s.name for s in route.steps] == ["zoo:text-perceptual"]
+    hot, icy = (xmedia.translate(Text(w), to="perceptual", via="zoo:text-perceptual") for w in ("burning", "icy"))
+    assert hot["warmth"] > icy["warmth"] + 0.3

@@ -30,6 +30,7 @@ PROVIDERS = [
     "xmedia.adapters.audioldm",
     "xmedia.adapters.img2img",
     "xmedia.adapters.minilm",
+    "xmedia.zoo",
 ]
 
 

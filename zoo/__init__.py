@@ -94,3 +94,17 @@ def recipe(name_or_path) -> dict:
         return json.loads(p.read_text())
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{p} is not valid JSON ({exc})") from None
+
+
+def register(registry) -> None:
+    """Route steps for the shipped bridges that translate (the text bridge); costs keep the embedded defaults
+    first, so ``via="zoo:text-perceptual"`` chooses it."""
+    if "text-perceptual" not in index():
+        return
+
+    def factory():
+        bridge = load("text-perceptual")
+        return lambda x: bridge.embed(x)
+
+    registry.register("zoo:text-perceptual", "text", "space:perceptual", factory, cost=0.2, kind="encoder",
+                      description="learned words -> perceptual axes (hashed character n-grams + MLP, zoo)")
