@@ -45,7 +45,7 @@ INITIAL_MIX = {
 INITIAL_CENTRE = {"tempo": 0.25, "intensity": 0.25, "density": 0.35, "accent": 0.3}
 UNSMOOTHED = ("onset",)  # events stay sharp; every other axis is smoothed over ``smooth_steps``
 
-__all__ = ["PerceptualToComposer", "ComposerControls", "default_bridge"]
+__all__ = ["PerceptualToComposer", "ComposerControls", "default_bridge", "to_controls"]
 
 
 class PerceptualToComposer(Bridge):
@@ -96,17 +96,25 @@ class PerceptualToComposer(Bridge):
         """Run the module on an embedding's track; read off tempo, key and mode; keep events exact."""
         track = _perceptual_track(embedding)
         y = self.forward(torch.from_numpy(np.array(track))).numpy().astype(np.float32)
-        col = {n: y[:, i] for i, n in enumerate(CONTROL_NAMES)}
-        lo, hi = TEMPO_RANGE_BPM
-        tempo_bpm = round(lo + (hi - lo) * float(np.median(col["tempo"])))
-        mode = "major" if float(col["valence"].mean()) >= 0.5 else "minor"
-        # Brighter, higher-register pictures get a higher tonic (pitch <-> lightness, Marks 1987).
-        root = int(np.clip(round(11 * float(col["register"].mean())), 0, 11))
-        return ComposerControls(
-            track=y, rate_hz=embedding.rate_hz, duration_s=embedding.duration_s, events_s=embedding.events_s,
-            event_strengths=embedding.event_strengths, tempo_bpm=tempo_bpm, key=NOTE_NAMES[root], mode=mode,
-            start_s=embedding.start_s, perceptual=track,
-        )
+        return to_controls(embedding, y, perceptual=track)
+
+
+def to_controls(embedding: Embedding, y: np.ndarray, perceptual: np.ndarray | None = None) -> ComposerControls:
+    """Package a (T, 8) control track (columns ``CONTROL_NAMES``, in [0, 1]) computed from ``embedding`` as
+    ``ComposerControls``: global tempo, key and mode read off by fixed rules, events and timing kept exact.
+    Any bridge to ``controls:composer`` (e.g. a trained ``MLPBridge``) can end with this."""
+    y = np.asarray(y, dtype=np.float32)
+    col = {n: y[:, i] for i, n in enumerate(CONTROL_NAMES)}
+    lo, hi = TEMPO_RANGE_BPM
+    tempo_bpm = round(lo + (hi - lo) * float(np.median(col["tempo"])))
+    mode = "major" if float(col["valence"].mean()) >= 0.5 else "minor"
+    # Brighter, higher-register pictures get a higher tonic (pitch <-> lightness, Marks 1987).
+    root = int(np.clip(round(11 * float(col["register"].mean())), 0, 11))
+    return ComposerControls(
+        track=y, rate_hz=embedding.rate_hz, duration_s=embedding.duration_s, events_s=embedding.events_s,
+        event_strengths=embedding.event_strengths, tempo_bpm=tempo_bpm, key=NOTE_NAMES[root], mode=mode,
+        start_s=embedding.start_s, perceptual=perceptual,
+    )
 
 
 def _perceptual_track(embedding: Embedding) -> np.ndarray:
