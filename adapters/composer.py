@@ -702,12 +702,19 @@ def _composer_factory():
     return compose
 
 
+DEFAULT_STILL_DURATION_S = 10
+
+
 def _bridge_factory():
     from xmedia.bridges.soundtrack import default_bridge
 
     bridge = default_bridge()
 
-    def run(embedding):
+    def run(embedding, duration_s=None):
+        if embedding.track is None:  # a photo or a phrase: score it as a held mood
+            embedding = embedding.held(duration_s if duration_s is not None else DEFAULT_STILL_DURATION_S)
+        elif duration_s is not None:
+            raise ConfigError("duration_s is for still media (image, text); a clip's soundtrack lasts as long as the clip")
         return bridge.controls(embedding)
 
     return run
@@ -722,6 +729,7 @@ def register(registry):
     )
     registry.register(
         "perceptual-to-composer", "space:perceptual", "controls:composer", _bridge_factory, cost=0.1, kind="bridge",
+        options=("duration_s",),
         description="PerceptualToComposer: tempo from pace, intensity from energy, key/mode/register from "
                     "brightness, warmth and valence, timbre from texture, accents on events",
     )

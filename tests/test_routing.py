@@ -117,3 +117,24 @@ def test_zoo_text_bridge_is_a_route_step():
     assert [s.name for s in route.steps] == ["zoo:text-perceptual"]
     hot, icy = (xmedia.translate(Text(w), to="perceptual", via="zoo:text-perceptual") for w in ("burning", "icy"))
     assert hot["warmth"] > icy["warmth"] + 0.3
+
+
+@pytest.mark.parametrize("make", [lambda m: Text("a calm warm night"), lambda m: xmedia.load(m("image", "orange.jpg"))])
+def test_any_input_reaches_any_output(media, make):
+    """N encoders x M decoders: a phrase or a photo gets a soundtrack (held mood) and a colour look."""
+    x = make(media)
+    audio = xmedia.translate(x, to="audio", duration_s=2, seed=0)
+    assert audio.duration_s == 2 and float(abs(audio.samples).max()) > 0.01
+    look = xmedia.translate(x, to="filter")
+    assert look.KIND == "filter"
+    with pytest.raises(xmedia.ConfigError, match="still media"):
+        xmedia.translate(xmedia.load(media("audio", "loop_amen.flac")), to="audio", duration_s=2)
+
+
+def test_audio_to_new_audio_is_a_route(media):
+    """Back to the source's kind through the shared space: a new piece that follows the loop's energy."""
+    amen = xmedia.load(media("audio", "loop_amen.flac"))
+    route = xmedia.plan(amen, to="audio")
+    assert route.nodes[0] == route.nodes[-1] == "audio" and "space:perceptual" in route.nodes
+    out = route.run(amen, seed=3)
+    assert abs(float(out.duration_s - amen.duration_s)) < 1e-3

@@ -92,6 +92,14 @@ class Embedding:
     def replace(self, **changes) -> "Embedding":
         return dataclasses.replace(self, **changes)
 
+    def held(self, duration_s, rate_hz=25) -> "Embedding":
+        """A still medium's embedding as a constant track lasting ``duration_s`` (to score a photo or a phrase)."""
+        duration = as_fraction(duration_s, "duration_s")
+        rate = as_fraction(rate_hz, "rate_hz")
+        n = max(2, int(duration * rate))
+        return dataclasses.replace(self, track=np.repeat(self.vector[None], n, axis=0), rate_hz=rate,
+                                   duration_s=duration)
+
     def resample(self, rate_hz) -> "Embedding":
         """The track on another fixed-rate grid (linear interpolation), same duration."""
         if self.track is None:

@@ -150,8 +150,8 @@ class Registry:
             for s in usable:
                 if s.src != node or (not path and x is not None and s.accepts is not None and not s.accepts(x)):
                     continue
-                if s.dst in {p.src for p in path}:
-                    continue
+                if s.dst in {p.src for p in path} and s.dst != dst:
+                    continue  # no loops, except back to the source's kind (audio -> space -> new audio)
                 k2 = k
                 while k2 < len(must) and must[k2] in (s.name, s.dst):
                     k2 += 1
