@@ -274,7 +274,7 @@ def pick_events(onset: np.ndarray, times, min_gap_s: float, threshold: float = 0
     peaks = [i for i in range(len(onset))
              if onset[i] >= threshold and onset[i] > local[i] + 0.05
              and onset[i] >= onset[max(i - 1, 0)] and onset[i] >= onset[min(i + 1, len(onset) - 1)]]
-    events, strengths, last = [], [], None
+    events, strengths = [], []
     for i in sorted(peaks, key=lambda i: -onset[i]):
         t = times[i]
         if all(abs(float(t - e)) >= min_gap_s for e in events):

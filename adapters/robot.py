@@ -547,12 +547,11 @@ def simulate(traj: Trajectory, urdf: str | None = None, out_path=None, fps: int 
 
 def plot_report(motion, traj: Trajectory, path) -> None:
     """PNG: the flame's motion energy against the arm's joint positions and joint speed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from xmedia.report import pyplot, save_figure
 
     from .optical_flow import motion_envelope
+
+    plt = pyplot()
 
     t_m, t_r = motion.times_s(), traj.times_s()
     energy = motion.channel("energy") if "energy" in motion.channels else np.linalg.norm(motion.values, axis=1)
@@ -570,9 +569,7 @@ def plot_report(motion, traj: Trajectory, path) -> None:
     ax[2].set_ylabel("rad/s"), ax[2].set_xlabel("time (s)"), ax[2].legend(loc="upper right")
     ax[0].set_title(f"{traj.robot}: motion-energy envelope vs joint-speed envelope, r = {r:.2f}")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, dpi=100)
 
 
 def fidelity(motion, traj: Trajectory, window_s: float = 1.0) -> float:

@@ -392,12 +392,10 @@ def training_card(result: TrainResult, data: Pairs, options: dict) -> dict[str, 
 
 def plot_history(result: TrainResult, path) -> Path:
     """Loss curves (train, validation, best epoch) and, for contrastive training, held-out recall vs chance."""
-    import matplotlib
+    from xmedia.report import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
-    from xmedia.atomic import atomic_path
 
     h = result.history
     epochs = [x["epoch"] for x in h]
@@ -417,11 +415,7 @@ def plot_history(result: TrainResult, path) -> Path:
         ax.set(xlabel="epoch", ylabel="recall", ylim=(0, 1.02), title="retrieval a -> b (held out)")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=100)
 
 
 def train_recipe(recipe: dict, data=None, out_dir=None, cache_dir=None, progress: bool | None = None,

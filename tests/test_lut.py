@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xmedia import Image, MediaError, Video
+from xmedia import Image, MediaError
 from xmedia.adapters.lut import (Filter, apply_table, format_cube, identity_table, look_table, parse_cube,
                                  read_hald, write_hald)
 from xmedia.errors import ConfigError

@@ -111,7 +111,7 @@ class Embedding:
         track = np.stack([np.interp(t_new, t_old, self.track[:, d]) for d in range(self.dim)], axis=1)
         return dataclasses.replace(self, track=track, rate_hz=rate)
 
-    def save(self, path) -> "Path":
+    def save(self, path):
         """Write as ``.npz`` (arrays + metadata) or ``.json``, atomically."""
         import json
         from pathlib import Path

@@ -126,13 +126,11 @@ def palette_chart(rows: int = 4, hues: int = 12, cell_px: int = 24) -> np.ndarra
 
 def write_report(result, path, photo=None, title: str = "look") -> Path:
     """PNG: the look on a palette (before/after), on a photo, and the audio features that drove it."""
-    import matplotlib
+    from xmedia.report import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from xmedia.adapters.lut import Filter, FilterTrack
-    from xmedia.atomic import atomic_path
     from xmedia.media import Image
 
     static = _static(result)
@@ -185,10 +183,7 @@ def write_report(result, path, photo=None, title: str = "look") -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         raise ConfigError(f"--report writes a PNG, got {path.suffix!r}")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=80)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=80)
 
 
 def _param_range(name: str):

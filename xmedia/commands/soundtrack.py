@@ -146,14 +146,12 @@ def _audio_packets(st, audio, offset: int = 0):
 # ---------------------------------------------------------------------------------------------- report
 def write_report(path, embedding, audio, title: str = "") -> Path:
     """PNG: motion energy with visual events above the soundtrack's waveform, spectrogram and onsets."""
-    import matplotlib
+    from xmedia.report import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import numpy as np
 
     from xmedia.adapters.composer import detect_onsets
-    from xmedia.atomic import atomic_path
 
     events = np.array([float(e) for e in embedding.events_s])
     onsets = detect_onsets(audio)
@@ -191,8 +189,4 @@ def write_report(path, embedding, audio, title: str = "") -> Path:
     ax[2].set_xlim(0, dur)
     ax[2].legend(loc="upper right", fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
