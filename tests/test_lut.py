@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xmedia import Image, MediaError
-from xmedia.adapters.lut import (Filter, apply_table, format_cube, identity_table, look_table, parse_cube,
-                                 read_hald, write_hald)
+from xmedia.adapters.lut import Filter, apply_table, identity_table, look_table
+from xmedia.adapters.lut_formats import format_cube, parse_cube, read_hald, write_hald
 from xmedia.errors import ConfigError
 from xmedia.io import load
 

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 import xmedia
 from xmedia.adapters.optical_flow import video_to_motion
+from xmedia.adapters.pybullet_sim import simulate
 from xmedia.adapters.robot import (RobotError, RobotSpec, Trajectory, commands_to_targets, fidelity, follow_targets,
-                                   robot_names, simulate, stopping_distance)
+                                   robot_names, stopping_distance)
 from xmedia.bridges.motion_robot import MotionToJoints, motion_to_commands
 from xmedia.errors import ConfigError, MediaError
 

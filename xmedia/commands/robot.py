@@ -48,7 +48,7 @@ def handle_translate(args, x, to) -> bool:
     traj.save(out)
     print(f"wrote {out}: {traj}")
     if args.sim:
-        from xmedia.adapters.robot import simulate
+        from xmedia.adapters.pybullet_sim import simulate
 
         check = simulate(traj, out_path=args.sim, progress=sys.stderr.isatty())
         print(f"wrote {args.sim}: pybullet playback, worst position excess {check['worst_position_excess_rad']:.2e} "
