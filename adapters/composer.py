@@ -19,6 +19,7 @@ perceptual space and chosen per moment by similarity to the picture's track.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -172,11 +173,17 @@ def _place(bus: np.ndarray, start: int, sig: np.ndarray, gain: float = 1.0, pan:
 
 
 def _butter(kind: str, cutoff_hz, sr: int, order: int = 2):
+    cutoff = tuple(np.round(np.atleast_1d(np.asarray(cutoff_hz, dtype=float)), 1))
+    return _butter_cached(kind, cutoff, sr, order)
+
+
+@functools.lru_cache(maxsize=256)
+def _butter_cached(kind: str, cutoff_hz: tuple, sr: int, order: int):
+    """Filter design is slower than filtering a short note; a piece reuses a few dozen designs."""
     from scipy.signal import butter
 
-    nyq = sr / 2
-    wn = np.clip(np.asarray(cutoff_hz, dtype=float) / nyq, 1e-4, 0.99)
-    return butter(order, wn, btype=kind, output="sos")
+    wn = np.clip(np.asarray(cutoff_hz) / (sr / 2), 1e-4, 0.99)
+    return butter(order, wn if len(wn) > 1 else wn[0], btype=kind, output="sos")
 
 
 def _filter(sig: np.ndarray, kind: str, cutoff_hz, sr: int, order: int = 2) -> np.ndarray:
