@@ -709,20 +709,13 @@ def _composer_factory():
     return compose
 
 
-DEFAULT_STILL_DURATION_S = 10
-
-
 def _bridge_factory():
     from xmedia.bridges.soundtrack import default_bridge
 
     bridge = default_bridge()
 
     def run(embedding, duration_s=None):
-        if embedding.track is None:  # a photo or a phrase: score it as a held mood
-            embedding = embedding.held(duration_s if duration_s is not None else DEFAULT_STILL_DURATION_S)
-        elif duration_s is not None:
-            raise ConfigError("duration_s is for still media (image, text); a clip's soundtrack lasts as long as the clip")
-        return bridge.controls(embedding)
+        return bridge.controls(embedding.timed(duration_s))  # a photo or a phrase is scored as a held mood
 
     return run
 

@@ -465,6 +465,15 @@ def encode_text(text: Text) -> Embedding:
     return Embedding(SPACE, vector, axes=AXES, source="text")
 
 
+def to_motion(embedding: Embedding, duration_s=None) -> Motion:
+    """A perceptual track as a ``Motion`` (one channel per axis, at the track's rate): lets a sound or a
+    video's mood drive whatever motion drives (a robot arm whose speed follows the music's energy). Still
+    media are held for ``duration_s`` (default 10 s)."""
+    embedding = embedding.timed(duration_s)
+    return Motion(embedding.track, embedding.rate_hz, channels=embedding.axes, units=("unit",) * len(embedding.axes),
+                  start_s=embedding.start_s)
+
+
 # ------------------------------------------------------------------------------------------------ routes
 def register(registry):
     from functools import partial
@@ -475,3 +484,5 @@ def register(registry):
         registry.register(f"perceptual-{kind}", kind, "space:perceptual", partial(lambda f: f, fn), cost=cost,
                           kind="encoder", options=options,
                           description=f"{kind} -> the embedded perceptual space ({', '.join(AXES)})")
+    registry.register("perceptual-to-motion", "space:perceptual", "motion", lambda: to_motion, cost=0.5,
+                      kind="decoder", options=("duration_s",), description="the perceptual track as Motion channels (energy, pace, ...)")

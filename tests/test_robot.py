@@ -297,3 +297,19 @@ def test_cli_stream_prints_json_lines(media, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert 25 <= len(lines) <= 31 and len(lines[0]["positions"]) == 6
     assert np.all(np.diff([d["time_s"] for d in lines]) > 0)
+
+
+def test_music_drives_the_arm_faster_when_it_is_louder(media):
+    """audio -> perceptual track -> Motion -> robot: the loudness envelope becomes the arm's speed envelope."""
+    amen = xmedia.load(media("audio", "loop_amen.flac"))
+    drone = xmedia.load(media("audio", "ambi_drone.flac"))
+    loud = np.tile(amen.samples, (3, 1))
+    quiet = 0.05 * np.resize(drone.samples, loud.shape)
+    song = xmedia.Audio(np.concatenate([loud, quiet, loud]), amen.sample_rate_hz)
+    assert xmedia.plan(song, to="robot").nodes[:3] == ["audio", "space:perceptual", "motion"]
+    traj = xmedia.translate(song, to="robot", urdf="kuka_iiwa")
+    assert not any(traj.limit_violations().values())
+    t = np.arange(len(traj.joint_speed())) / float(traj.control_rate_hz)
+    third = len(loud) / amen.sample_rate_hz
+    speed = [traj.joint_speed()[(t > k * third + 0.5) & (t < (k + 1) * third)].mean() for k in range(3)]
+    assert speed[1] < 0.7 * min(speed[0], speed[2])

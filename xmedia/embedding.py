@@ -100,6 +100,19 @@ class Embedding:
         return dataclasses.replace(self, track=np.repeat(self.vector[None], n, axis=0), rate_hz=rate,
                                    duration_s=duration)
 
+    def timed(self, duration_s=None, default_duration_s=10) -> "Embedding":
+        """An embedding with a track: a clip's as it is, a still medium's held for ``duration_s``.
+
+        For decoders that need time (a soundtrack, a motion): a photo or a phrase becomes a held mood.
+        """
+        from .errors import ConfigError
+
+        if self.track is not None:
+            if duration_s is not None:
+                raise ConfigError("duration_s is for still media (image, text); a clip's output lasts as long as the clip")
+            return self
+        return self.held(default_duration_s if duration_s is None else duration_s)
+
     def resample(self, rate_hz) -> "Embedding":
         """The track on another fixed-rate grid (linear interpolation), same duration."""
         if self.track is None:
