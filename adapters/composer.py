@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -589,6 +590,9 @@ def compose(controls: ComposerControls, style: str = "music", seed: int | None =
         buses = arrange_from_bank(piece, load_bank(bank, sr), style, follow_pace=tempo is None)
         reverb = {"pad": 0.3, "hits": 0.25}
     elif style == "foley":
+        if not controls.events_s:
+            warnings.warn("no visual events (cuts, impacts, sudden motion) were found: the foley track is silent; "
+                          "style='music' scores the whole clip", UserWarning, stacklevel=2)
         buses = _arrange_foley(piece, _Voices(sr, piece.rng))
         reverb = {"fx": 0.15}
     else:
