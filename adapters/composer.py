@@ -501,12 +501,15 @@ def _texture(bus, piece: _Piece, voices: _Voices) -> None:
     level = 0.05 * np.clip(piece.at("roughness", t) - 0.3, 0, 1) * (0.3 + 0.7 * piece.at("intensity", t))
     if level.max() < 1e-4:
         return
-    amp = np.interp(np.arange(n), np.arange(len(t)) * hop, level).astype(np.float32)
     loop = int(2.7 * sr)  # a filtered noise loop, tiled with different offsets per channel (no audible repeat)
     noise = _filter(np.stack([voices.noise(loop), voices.noise(loop)], axis=1), "bandpass", [1500, 9000], sr)
-    reps = n // loop + 2
-    tiled = np.stack([np.tile(noise[:, 0], reps)[:n], np.tile(noise[:, 1], reps)[loop // 3 : loop // 3 + n]], axis=1)
-    bus += tiled * amp[:, None]
+    offsets = (0, loop // 3)
+    for a in range(0, n, loop):  # one loop length at a time: no temporaries as long as the piece
+        b = min(n, a + loop)
+        amp = np.interp(np.arange(a, b), np.arange(len(t)) * hop, level).astype(np.float32)
+        for ch, off in enumerate(offsets):
+            idx = (np.arange(a, b) + off) % loop
+            bus[a:b, ch] += noise[idx, ch] * amp
 
 
 def _arrange_foley(piece: _Piece, voices: _Voices) -> dict[str, np.ndarray]:
@@ -530,29 +533,40 @@ def _reverb_ir(sr: int, seconds: float = 1.1) -> np.ndarray:
 
 
 def _master(buses: dict[str, np.ndarray], sr: int, reverb: dict[str, float], duck_at=()) -> np.ndarray:
-    from scipy.signal import oaconvolve
+    """Sum the buses, add the room, normalise and soft-clip. Works in place (buses are consumed): a long
+    piece costs one extra stereo buffer, not one per stage."""
+    from scipy.signal import oaconvolve, resample_poly
 
-    dry = sum(buses.values())
-    send = sum(buses[k] * w for k, w in reverb.items() if k in buses)
-    if isinstance(send, np.ndarray) and np.abs(send).max() > 0:
+    names = list(buses)
+    send = None
+    for k, w in reverb.items():
+        if k in buses:
+            if send is None:
+                send = np.zeros_like(buses[k])
+            send += buses[k] * np.float32(w)
+    dry = buses.pop(names[0])
+    for k in names[1:]:
+        dry += buses.pop(k)
+    if send is not None and np.abs(send).max() > 0:
         # The room is band-limited to 5 kHz: convolve at a quarter of the rate (16x less work), then upsample.
-        from scipy.signal import resample_poly
-
         low = resample_poly(send, 1, 4, axis=0).astype(np.float32)
+        del send
         ir = _reverb_ir(sr // 4)
-        wet = np.stack([oaconvolve(low[:, ch], ir[:, ch]) for ch in range(2)], axis=1)
-        wet = resample_poly(wet, 4, 1, axis=0)[: len(dry)]
-        wet = np.pad(wet, ((0, len(dry) - len(wet)), (0, 0)))
-        wet = {"wet": wet.astype(np.float32)}
+        wet = np.stack([oaconvolve(low[:, ch], ir[:, ch]).astype(np.float32) for ch in range(2)], axis=1)
+        del low
+        wet = resample_poly(wet, 4, 1, axis=0)[: len(dry)].astype(np.float32)
+        wet = {"wet": np.pad(wet, ((0, len(dry) - len(wet)), (0, 0)))}
         duck_for_events(wet, ("wet",), duck_at, sr)  # the room's tail dips too, or it would blur the accent
-        dry = dry + wet["wet"]
+        dry += wet.pop("wet")
     peak = float(np.abs(dry).max()) if dry.size else 0.0
     if peak < 1e-9:
-        return dry.astype(np.float32)
+        return dry.astype(np.float32, copy=False)
     # Normalise on a robust level (99.9th percentile) and soft-clip the rest, so one impact cannot duck the mix.
     level = float(np.percentile(np.abs(dry[:: max(1, len(dry) // 200_000)]), 99.9)) or peak
-    y = dry / max(level, peak / 3)
-    return (0.89 * np.tanh(y)).astype(np.float32)
+    dry *= np.float32(1 / max(level, peak / 3))
+    np.tanh(dry, out=dry)
+    dry *= np.float32(0.89)
+    return dry
 
 
 # ---------------------------------------------------------------------------------------------- compose
