@@ -162,15 +162,16 @@ def _tail_fade(n: int, sr: int, fade_s: float = 0.15) -> np.ndarray:
 
 def _place(bus: np.ndarray, start: int, sig: np.ndarray, gain: float = 1.0, pan: float = 0.0) -> None:
     """Add a mono (n,) or stereo (n, 2) sound into a stereo bus from sample ``start`` (cut at the ends)."""
+    a, b = max(start, 0), min(start + len(sig), len(bus))
+    if b <= a:
+        return
+    sig = sig[a - start : b - start]
     if sig.ndim == 1:
         angle = (pan + 1) * math.pi / 4  # constant-power pan
         gains = np.array([math.cos(angle), math.sin(angle)], np.float32) * gain * math.sqrt(2)
-        sig = sig[:, None] * gains
+        bus[a:b] += sig[:, None] * gains
     else:
-        sig = sig * gain
-    a, b = max(start, 0), min(start + len(sig), len(bus))
-    if b > a:
-        bus[a:b] += sig[a - start : b - start]
+        bus[a:b] += sig * gain
 
 
 def _butter(kind: str, cutoff_hz, sr: int, order: int = 2):
@@ -361,9 +362,9 @@ def _chord(piece: _Piece, degree: int, octave_midi: int) -> list[int]:
     return notes
 
 
-def _arrange_music(piece: _Piece, voices: _Voices, progress: bool = False) -> dict[str, np.ndarray]:
+def _arrange_music(piece: _Piece, voices: _Voices, progress: bool = False) -> "_Score":
     sr, n, rng = piece.sr, piece.n, piece.rng
-    buses = {k: np.zeros((n, 2), np.float32) for k in ("drums", "bass", "pad", "pluck", "fx", "texture")}
+    score = _Score(n, sr, ("drums", "bass", "pad", "pluck", "fx", "texture"))
     beats, index = beat_times(piece)
     ev = piece.event_samples()
     beat_len = 60 / piece.tempo_bpm
@@ -389,7 +390,7 @@ def _arrange_music(piece: _Piece, voices: _Voices, progress: bool = False) -> di
         inten, bright = float(piece.at("intensity", mid)), float(piece.at("brightness", mid))
         octave = 48 + 12 * int(np.clip(round(2 * (float(piece.at("register", mid)) - 0.5)), -1, 1))
         chord = _chord(piece, progression[bar_no % len(progression)], octave)
-        _pad(buses["pad"], piece, chord, t0, t1, bright, gain=0.22 + 0.18 * (1 - inten))
+        _pad(score, piece, chord, t0, t1, bright, gain=0.22 + 0.18 * (1 - inten))
         for j in range(j0, j1):
             tb, te = beats[j], ends[j]
             s = int(round(tb * sr))
@@ -401,9 +402,9 @@ def _arrange_music(piece: _Piece, voices: _Voices, progress: bool = False) -> di
             pos = index[j]
             pre_event = not clear(s)
             if not pre_event and ((i_b > 0.3 and pos in (0, 2)) or i_b > 0.65):
-                _place(buses["drums"], s, voices.kick(), 0.9 * (0.6 + 0.4 * i_b))
+                score.place("drums", s, voices.kick(), 0.9 * (0.6 + 0.4 * i_b))
             if not pre_event and i_b > 0.45 and pos in (1, 3):
-                _place(buses["drums"], s, voices.snare(), 0.55 * (0.6 + 0.4 * i_b), pan=0.1)
+                score.place("drums", s, voices.snare(), 0.55 * (0.6 + 0.4 * i_b), pan=0.1)
             subdiv = 4 if (dens > 0.6 and i_b > 0.55) else 2
             for q in range(subdiv):
                 tq = tb + q * (te - tb) / subdiv
@@ -411,59 +412,68 @@ def _arrange_music(piece: _Piece, voices: _Voices, progress: bool = False) -> di
                     continue
                 if i_b > 0.2:
                     vel = 0.18 * (0.5 + 0.5 * i_b) * (1.0 if q == 0 else 0.6) * (1 + 0.5 * acc)
-                    _place(buses["drums"], int(round(tq * sr)), voices.hat(open_=(q == subdiv - 1 and rough > 0.7)),
+                    score.place("drums", int(round(tq * sr)), voices.hat(open_=(q == subdiv - 1 and rough > 0.7)),
                            vel, pan=0.3)
                 if q < 2 and i_b > 0.15 and (q == 0 or i_b > 0.55):
                     bass_note = chord[0] - 24 + (7 if (pos == 3 and q == 1) else 0)
-                    _bass(buses["bass"], piece, voices, bass_note, tq, min(te - tq, (te - tb) / 2 if subdiv > 1 else te - tb),
+                    _bass(score, piece, voices, bass_note, tq, min(te - tq, (te - tb) / 2 if subdiv > 1 else te - tb),
                           br, 0.32 * (0.5 + 0.5 * i_b))
                 if rng.random() < 0.15 + 0.45 * dens * (0.3 + 0.7 * i_b):
                     note = chord[int(rng.integers(3))] + 12 * int(rng.integers(1, 3))
-                    _place(buses["pluck"], int(round(tq * sr)), voices.pluck(note, br, rough),
+                    score.place("pluck", int(round(tq * sr)), voices.pluck(note, br, rough),
                            0.16 * (0.4 + 0.6 * i_b), pan=float(rng.uniform(-0.6, 0.6)))
     for s, strength in ev:
         t = s / sr
         big = strength >= STRONG_EVENT
         sig = voices.impact(float(piece.at("brightness", t)), float(piece.at("roughness", t)),
                             size=0.3 + 0.7 * strength if big else 0.1)
-        choke(buses["fx"], s, sr)
-        _place(buses["fx"], s, sig, 0.35 + 0.45 * strength)
+        score.choke("fx", s)
+        score.place("fx", s, sig, 0.35 + 0.45 * strength)
         if big:  # a crash on top (on the fx bus: the bed's dip must not swallow it)
-            _place(buses["fx"], s, voices.hat(open_=True), 0.25)
-    _texture(buses["texture"], piece, voices)
-    duck_for_events(buses, ("drums", "bass", "pad", "pluck", "texture"), [s for s, _ in ev], sr)
-    return buses
+            score.place("fx", s, voices.hat(open_=True), 0.25)
+    _texture(score, piece, voices)
+    score.duck(("drums", "bass", "pad", "pluck", "texture"), [s for s, _ in ev])
+    return score
 
 
-def duck_for_events(buses: dict[str, np.ndarray], names, event_samples, sr: int, depth: float = 0.95) -> None:
+def duck_for_events(buses: dict[str, np.ndarray], names, event_samples, sr: int, depth: float = 0.95,
+                    offset: int = 0) -> None:
     """Dip the bed just before each event and let it swell back (a film-scoring 'hit point'): the event's
-    attack then stands out as an onset even when the music is busy."""
+    attack then stands out as an onset even when the music is busy. ``offset``: the piece's sample at
+    ``bus[0]`` when the buses hold one window of it."""
     pre, post = int(0.025 * sr), int(0.3 * sr)
     curve = np.concatenate([np.linspace(1, 1 - depth, pre, dtype=np.float32),
                             np.linspace(1 - depth, 1, post, dtype=np.float32)])
+    end = offset + len(next(iter(buses.values())))
     for s in event_samples:
-        a, b = max(0, s - pre), min(len(next(iter(buses.values()))), s + post)
+        a, b = max(0, s - pre, offset), min(end, s + post)
+        if b <= a:
+            continue
         c = curve[a - (s - pre) : b - (s - pre)][:, None]
         for name in names:
             if name in buses:
-                buses[name][a:b] *= c
+                buses[name][a - offset : b - offset] *= c
 
 
-def choke(bus: np.ndarray, start: int, sr: int, fade_s: float = 0.02) -> None:
+def choke(bus: np.ndarray, start: int, sr: int, fade_s: float = 0.02, offset: int = 0) -> None:
     """Fade out what still rings on ``bus`` so it is silent at ``start`` (a drummer's choke): the next hit is
-    then heard as an onset however loud the previous one was."""
+    then heard as an onset however loud the previous one was. ``offset`` as in ``duck_for_events``."""
     k = min(max(0, start), int(fade_s * sr))
-    if start < len(bus):
-        bus[start - k : start] *= np.linspace(1, 0, k, dtype=np.float32)[:, None]
-        bus[max(0, start):] = 0
+    a, b = max(start - k, offset), min(start, offset + len(bus))
+    if b > a:
+        bus[a - offset : b - offset] *= np.linspace(1, 0, k, dtype=np.float32)[a - (start - k) : b - (start - k), None]
+    bus[max(0, start - offset):] = 0
 
 
-def _pad(bus, piece: _Piece, chord, t0: float, t1: float, brightness: float, gain: float) -> None:
-    sr = piece.sr
+def _pad(score: "_Score", piece: _Piece, chord, t0: float, t1: float, brightness: float, gain: float) -> None:
     release = 0.6
-    n = int((t1 - t0 + release) * sr)
-    if n <= 0:
-        return
+    n = int((t1 - t0 + release) * piece.sr)
+    if n > 0:  # synthesised when a window needs it: a long piece's pads never sit in memory together
+        score.place("pad", int(round(t0 * piece.sr)), functools.partial(_pad_sound, chord, n, brightness, piece.sr,
+                                                                        release), gain / len(chord), length=n)
+
+
+def _pad_sound(chord, n: int, brightness: float, sr: int, release: float) -> np.ndarray:
     sig = np.zeros((n, 2), np.float32)
     for i, midi in enumerate(chord):
         f = float(_midi_hz(midi))
@@ -474,10 +484,10 @@ def _pad(bus, piece: _Piece, chord, t0: float, t1: float, brightness: float, gai
     a, r = int(0.25 * sr), int(release * sr)
     env[:a] = np.linspace(0, 1, a)
     env[-r:] *= np.linspace(1, 0, r)
-    _place(bus, int(round(t0 * sr)), sig * env[:, None], gain / len(chord))
+    return sig * env[:, None]
 
 
-def _bass(bus, piece: _Piece, voices: "_Voices", midi: int, t_s: float, length_s: float, brightness: float,
+def _bass(score: "_Score", piece: _Piece, voices: "_Voices", midi: int, t_s: float, length_s: float, brightness: float,
           gain: float) -> None:
     sr = piece.sr
     length_s, brightness = round(max(0.08, min(length_s, 0.6)), 2), round(brightness, 1)
@@ -490,10 +500,10 @@ def _bass(bus, piece: _Piece, voices: "_Voices", midi: int, t_s: float, length_s
         env = _env(n, sr, 0.35, 0.004)
         env[-int(0.01 * sr):] *= np.linspace(1, 0, int(0.01 * sr))
         voices.cache[key] = sig * env
-    _place(bus, int(round(t_s * sr)), voices.cache[key], gain)
+    score.place("bass", int(round(t_s * sr)), voices.cache[key], gain)
 
 
-def _texture(bus, piece: _Piece, voices: _Voices) -> None:
+def _texture(score: "_Score", piece: _Piece, voices: _Voices) -> None:
     """A noise bed whose level follows roughness x intensity (rough pictures sound rough)."""
     sr, n = piece.sr, piece.n
     hop = sr // 50
@@ -503,24 +513,111 @@ def _texture(bus, piece: _Piece, voices: _Voices) -> None:
         return
     loop = int(2.7 * sr)  # a filtered noise loop, tiled with different offsets per channel (no audible repeat)
     noise = _filter(np.stack([voices.noise(loop), voices.noise(loop)], axis=1), "bandpass", [1500, 9000], sr)
-    offsets = (0, loop // 3)
-    for a in range(0, n, loop):  # one loop length at a time: no temporaries as long as the piece
-        b = min(n, a + loop)
-        amp = np.interp(np.arange(a, b), np.arange(len(t)) * hop, level).astype(np.float32)
-        for ch, off in enumerate(offsets):
-            idx = (np.arange(a, b) + off) % loop
-            bus[a:b, ch] += noise[idx, ch] * amp
+    level_at = np.arange(len(t)) * hop
+
+    def render(a: int, b: int) -> np.ndarray:
+        out = np.empty((b - a, 2), np.float32)
+        amp = np.interp(np.arange(a, b), level_at, level).astype(np.float32)
+        for ch, off in enumerate((0, loop // 3)):
+            out[:, ch] = noise[(np.arange(a, b) + off) % loop, ch] * amp
+        return out
+
+    score.bed("texture", render)
 
 
-def _arrange_foley(piece: _Piece, voices: _Voices) -> dict[str, np.ndarray]:
-    fx = np.zeros((piece.n, 2), np.float32)
+def _arrange_foley(piece: _Piece, voices: _Voices) -> "_Score":
+    score = _Score(piece.n, piece.sr, ("fx",))
     for s, strength in piece.event_samples():
         t = s / piece.sr
         sig = voices.impact(float(piece.at("brightness", t)), float(piece.at("roughness", t)),
                             size=float(np.clip(0.6 * strength + 0.4 * piece.at("intensity", t), 0, 1)))
-        choke(fx, s, piece.sr)
-        _place(fx, s, sig, 0.3 + 0.7 * strength)
-    return {"fx": fx}
+        score.choke("fx", s)
+        score.place("fx", s, sig, 0.3 + 0.7 * strength)
+    return score
+
+
+# ---------------------------------------------------------------------------------------------- rendering
+WINDOW_S = 10.0  # the renderer's block: memory is bounded by it, not by the piece's length
+_EDGE = 64  # samples rendered either side of a window: the sr/4 resampler reads 40 samples around each sample
+
+
+@dataclass
+class _Note:
+    start: int
+    length: int
+    sound: object  # mono (n,) or stereo (n, 2) array, or a function of no arguments that synthesises it
+    gain: float = 1.0
+    pan: float = 0.0
+
+
+@dataclass
+class _Choke:
+    start: int
+
+
+class _Score:
+    """The whole piece, decided before anything is rendered: per bus its notes and chokes in the order they are
+    played, its bed (a continuous sound rendered per sample range) and the event ducks. ``render(a, b)`` gives
+    the buses' samples a..b, the same whichever windows the piece is cut into."""
+
+    def __init__(self, n: int, sr: int, bus_names):
+        self.n, self.sr = n, sr
+        self.parts: dict[str, list] = {name: [] for name in bus_names}
+        self.beds: dict[str, object] = {}
+        self.ducks: list[tuple[tuple, list]] = []
+        self._spans: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._synthesised: dict[tuple[str, int], np.ndarray] = {}
+
+    def place(self, bus: str, start: int, sound, gain: float = 1.0, pan: float = 0.0, length: int | None = None):
+        length = len(sound) if length is None else int(length)
+        if start < self.n and start + length > 0:
+            self.parts[bus].append(_Note(int(start), length, sound, float(gain), float(pan)))
+
+    def choke(self, bus: str, start: int) -> None:
+        self.parts[bus].append(_Choke(int(start)))
+
+    def bed(self, bus: str, render) -> None:
+        self.beds[bus] = render
+
+    def duck(self, names, event_samples) -> None:
+        self.ducks.append((tuple(names), list(event_samples)))
+
+    def render(self, a: int, b: int) -> dict[str, np.ndarray]:
+        self._synthesised = {k: v for k, v in self._synthesised.items() if self._spans[k[0]][1][k[1]] > a}
+        buses = {}
+        for name, part in self.parts.items():
+            bus = np.zeros((b - a, 2), np.float32)
+            starts, ends = self._span(name)
+            for i in np.flatnonzero((starts < b) & (ends > a)):
+                op = part[i]
+                if isinstance(op, _Choke):
+                    choke(bus, op.start, self.sr, offset=a)
+                else:
+                    _place(bus, op.start - a, self._sound(name, i, op), op.gain, op.pan)
+            if name in self.beds:
+                bus += self.beds[name](a, b)
+            buses[name] = bus
+        for names, events in self.ducks:
+            duck_for_events(buses, names, events, self.sr, offset=a)
+        return buses
+
+    def _span(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Where each of the bus's operations acts: a note while it sounds, a choke from its fade to the end."""
+        if name not in self._spans:
+            fade = int(0.02 * self.sr)
+            part = self.parts[name]
+            starts = np.array([op.start - (fade if isinstance(op, _Choke) else 0) for op in part], np.int64)
+            ends = np.array([np.iinfo(np.int64).max if isinstance(op, _Choke) else op.start + op.length
+                             for op in part], np.int64)
+            self._spans[name] = (starts, ends)
+        return self._spans[name]
+
+    def _sound(self, bus: str, i: int, note: _Note) -> np.ndarray:
+        if not callable(note.sound):
+            return note.sound
+        if (bus, i) not in self._synthesised:  # kept while it rings: the next window reuses it
+            self._synthesised[(bus, i)] = note.sound()
+        return self._synthesised[(bus, i)]
 
 
 def _reverb_ir(sr: int, seconds: float = 1.1) -> np.ndarray:
@@ -532,41 +629,92 @@ def _reverb_ir(sr: int, seconds: float = 1.1) -> np.ndarray:
     return _filter(ir, "lowpass", 5000, sr) * 0.04
 
 
-def _master(buses: dict[str, np.ndarray], sr: int, reverb: dict[str, float], duck_at=()) -> np.ndarray:
-    """Sum the buses, add the room, normalise and soft-clip. Works in place (buses are consumed): a long
-    piece costs one extra stereo buffer, not one per stage."""
-    from scipy.signal import oaconvolve, resample_poly
+class _Room:
+    """The reverb, streamed window by window. The room is band-limited to 5 kHz: the send goes down to sr/4 (16x
+    less work), each block is convolved with the IR and its tail carried into the next (overlap-add), and the
+    wet comes back up. The IR's 12 ms pre-delay makes the low-rate wet final that far past the block's end,
+    more than the upsampler reads, so a window's wet is complete once its own block is in (no lag, no seam)."""
 
-    names = list(buses)
-    send = None
-    for k, w in reverb.items():
-        if k in buses:
-            if send is None:
-                send = np.zeros_like(buses[k])
-            send += buses[k] * np.float32(w)
-    dry = buses.pop(names[0])
-    for k in names[1:]:
-        dry += buses.pop(k)
-    if send is not None and np.abs(send).max() > 0:
-        # The room is band-limited to 5 kHz: convolve at a quarter of the rate (16x less work), then upsample.
-        low = resample_poly(send, 1, 4, axis=0).astype(np.float32)
-        del send
-        ir = _reverb_ir(sr // 4)
-        wet = np.stack([oaconvolve(low[:, ch], ir[:, ch]).astype(np.float32) for ch in range(2)], axis=1)
-        del low
-        wet = resample_poly(wet, 4, 1, axis=0)[: len(dry)].astype(np.float32)
-        wet = {"wet": np.pad(wet, ((0, len(dry) - len(wet)), (0, 0)))}
-        duck_for_events(wet, ("wet",), duck_at, sr)  # the room's tail dips too, or it would blur the accent
-        dry += wet.pop("wet")
-    peak = float(np.abs(dry).max()) if dry.size else 0.0
+    REACH = 16  # low-rate samples the upsampler reads either side of a window (10, with a margin)
+
+    def __init__(self, sr: int):
+        self.ir = _reverb_ir(sr // 4)
+        assert np.flatnonzero(np.abs(self.ir).sum(axis=1))[0] > self.REACH, "the pre-delay must cover the upsampler"
+        self.wet = np.zeros((0, 2), np.float32)  # the low-rate wet, from low-rate sample self.wet_start on
+        self.wet_start = 0
+
+    def process(self, send: np.ndarray, send_start: int, a: int, b: int) -> np.ndarray:
+        """The wet for samples a..b, given the send from ``send_start`` (a multiple of 4) to at least b + _EDGE."""
+        from scipy.signal import oaconvolve, resample_poly
+
+        p0, p1 = a // 4, -(-b // 4)
+        if not send.any() and not self.wet.any():  # silence in, nothing ringing: skip the filters (foley's gaps)
+            self.wet = self.wet[:0]
+            self._drop_before(p1 - self.REACH)
+            return np.zeros((b - a, 2), np.float32)
+        low = resample_poly(send, 1, 4, axis=0).astype(np.float32)[p0 - send_start // 4 : p1 - send_start // 4]
+        self._grow(p1 + len(self.ir) - 1)
+        if low.any():
+            into = self.wet[p0 - self.wet_start : p1 + len(self.ir) - 1 - self.wet_start]
+            for ch in range(2):
+                into[:, ch] += oaconvolve(low[:, ch], self.ir[:, ch]).astype(np.float32)
+        q0, q1 = max(0, p0 - self.REACH), p1 + self.REACH
+        up = resample_poly(self.wet[q0 - self.wet_start : q1 - self.wet_start], 4, 1, axis=0)
+        self._drop_before(p1 - self.REACH)
+        return up[a - 4 * q0 : b - 4 * q0].astype(np.float32)
+
+    def _grow(self, end: int) -> None:
+        have = self.wet_start + len(self.wet)
+        if end > have:
+            self.wet = np.concatenate([self.wet, np.zeros((end - have, 2), np.float32)])
+
+    def _drop_before(self, start: int) -> None:
+        if start > self.wet_start:
+            self.wet, self.wet_start = self.wet[start - self.wet_start :].copy(), start
+
+
+def _render(score: _Score, reverb: dict[str, float], duck_at=(), window_s: float | None = None) -> np.ndarray:
+    """Render the score window by window: sum the buses, add the room, then normalise and soft-clip.
+
+    Memory is the output plus one window of buses (the room's state is ~1 s at sr/4). The level needs the whole
+    piece, so each window is written un-normalised into the output and the output is normalised in place at the
+    end: one pass, and the same samples as rendering the piece in one block."""
+    sr, n = score.sr, score.n
+    step = max(4, int((window_s or WINDOW_S) * sr) // 4 * 4)  # windows start on multiples of 4 (the sr/4 room)
+    sends = {k: np.float32(w) for k, w in reverb.items() if k in score.parts}
+    room = _Room(sr) if sends else None
+    out = np.empty((n, 2), np.float32)
+    peak = 0.0
+    for a in range(0, n, step):
+        b = min(n, a + step)
+        lo, hi = max(0, a - _EDGE), min(n, b + _EDGE)
+        buses = score.render(lo, hi)
+        send = None
+        for k, w in sends.items():
+            send = buses[k] * w if send is None else send + buses[k] * w
+        names = list(buses)
+        dry = buses[names[0]]
+        for k in names[1:]:
+            dry += buses[k]
+        dry = dry[a - lo : b - lo]
+        if room is not None:
+            wet = {"wet": room.process(send, lo, a, b)}
+            duck_for_events(wet, ("wet",), duck_at, sr, offset=a)  # the tail dips too, or it would blur the accent
+            dry += wet["wet"]
+        out[a:b] = dry
+        peak = max(peak, float(np.abs(dry).max()))
+    return _normalise(out, peak)
+
+
+def _normalise(mix: np.ndarray, peak: float) -> np.ndarray:
+    """Normalise on a robust level (99.9th percentile) and soft-clip the rest, so one impact cannot duck the mix."""
     if peak < 1e-9:
-        return dry.astype(np.float32, copy=False)
-    # Normalise on a robust level (99.9th percentile) and soft-clip the rest, so one impact cannot duck the mix.
-    level = float(np.percentile(np.abs(dry[:: max(1, len(dry) // 200_000)]), 99.9)) or peak
-    dry *= np.float32(1 / max(level, peak / 3))
-    np.tanh(dry, out=dry)
-    dry *= np.float32(0.89)
-    return dry
+        return mix
+    level = float(np.percentile(np.abs(mix[:: max(1, len(mix) // 200_000)]), 99.9)) or peak
+    mix *= np.float32(1 / max(level, peak / 3))
+    np.tanh(mix, out=mix)
+    mix *= np.float32(0.89)
+    return mix
 
 
 # ---------------------------------------------------------------------------------------------- compose
@@ -601,20 +749,20 @@ def compose(controls: ComposerControls, style: str = "music", seed: int | None =
     if bank is not None:
         from xmedia.adapters.composer_bank import arrange_from_bank
 
-        buses = arrange_from_bank(piece, load_bank(bank, sr), style, follow_pace=tempo is None)
+        score = arrange_from_bank(piece, load_bank(bank, sr), style, follow_pace=tempo is None)
         reverb = {"pad": 0.3, "hits": 0.25}
     elif style == "foley":
         if not controls.events_s:
             warnings.warn("no visual events (cuts, impacts, sudden motion) were found: the foley track is silent; "
                           "style='music' scores the whole clip", UserWarning, stacklevel=2)
-        buses = _arrange_foley(piece, _Voices(sr, piece.rng))
+        score = _arrange_foley(piece, _Voices(sr, piece.rng))
         reverb = {"fx": 0.15}
     else:
         if tempo is not None:
             piece.controls = controls.replace(track=_flat_tempo(controls))
-        buses = _arrange_music(piece, _Voices(sr, piece.rng), progress=progress)
+        score = _arrange_music(piece, _Voices(sr, piece.rng), progress=progress)
         reverb = {"pad": 0.5, "pluck": 0.6, "drums": 0.12, "fx": 0.35}
-    out = _master(buses, sr, reverb, duck_at=[s for s, _ in piece.event_samples()])
+    out = _render(score, reverb, duck_at=[s for s, _ in piece.event_samples()])
     assert out.shape == (n, 2)
     return Audio(out, sr)
 

@@ -8,6 +8,7 @@ loops time-stretched (by resampling) onto the bar, pads pitched (by resampling) 
 """
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import dataclass
@@ -150,26 +151,28 @@ def _target(piece, t_s: float | np.ndarray) -> np.ndarray:
     return rows.mean(axis=0)
 
 
-def arrange_from_bank(piece, bank: SampleBank, style: str, follow_pace: bool = True) -> dict[str, np.ndarray]:
-    from xmedia.adapters.composer import _place, beat_times, choke, duck_for_events
+def arrange_from_bank(piece, bank: SampleBank, style: str, follow_pace: bool = True):
+    """The remix's score (``composer._Score``): hits on events, then per bar a pad, a loop or downbeat hits."""
+    from xmedia.adapters.composer import _Score, beat_times
 
     sr, n = piece.sr, piece.n
-    buses = {k: np.zeros((n, 2), np.float32) for k in ("pad", "loops", "hits")}
+    score = _Score(n, sr, ("hits",) if style == "foley" else ("pad", "loops", "hits"))
     hits = bank.of_role("hit") or bank.samples
     for s, strength in piece.event_samples():
         h = bank.nearest(hits, _target(piece, s / sr))
-        choke(buses["hits"], s - h.attack, sr)
-        _place(buses["hits"], s - h.attack, h.samples[: int(3 * sr)], 0.4 + 0.6 * strength)
+        score.choke("hits", s - h.attack)
+        score.place("hits", s - h.attack, h.samples[: int(3 * sr)], 0.4 + 0.6 * strength)
     if style == "foley":
-        return {"hits": buses["hits"]}
+        return score
     beats, index = beat_times(piece, follow_pace=follow_pace)
     if len(beats) == 0:
-        return buses
+        return score
     beat_len = 60 / piece.tempo_bpm
     loops, pads = bank.of_role("loop"), bank.of_role("pad")
     starts = [j for j in range(len(beats)) if index[j] == 0 or j == 0]
     dur = float(piece.controls.duration_s)
     pad_pos: dict[str, int] = {}
+    pitched: dict[str, np.ndarray] = {}  # one pitched copy per pad: every bar's note reads from it
     for b, j0 in enumerate(starts):
         t0 = 0.0 if b == 0 else beats[j0]
         t1 = beats[starts[b + 1]] if b + 1 < len(starts) else dur
@@ -181,26 +184,35 @@ def arrange_from_bank(piece, bank: SampleBank, style: str, follow_pace: bool = T
         s0 = int(round(t0 * sr))
         if pads:
             p = bank.nearest(pads, target)
-            x = _pitch_to_key(p, piece)
+            if p.name not in pitched:
+                pitched[p.name] = _pitch_to_key(p, piece)
+            x = pitched[p.name]
             pos = pad_pos.get(p.name, 0) % max(1, len(x) - length) if len(x) > length else 0
             seg = x[pos : pos + length + int(0.05 * sr)]
             pad_pos[p.name] = pos + length
-            _place(buses["pad"], s0, _fade(seg, sr, 0.05), 0.35 + 0.25 * (1 - inten))
+            score.place("pad", s0, functools.partial(_fade, seg, sr, 0.05), 0.35 + 0.25 * (1 - inten), length=len(seg))
         if loops and inten > 0.35:
             lp = bank.nearest(loops, target)
             bar_beats = max(1, (starts[b + 1] if b + 1 < len(starts) else len(beats)) - j0)
             local_beat = (t1 - t0) / bar_beats if b + 1 < len(starts) else beat_len
-            x = _stretch(lp.samples, lp.beats * local_beat * sr / len(lp.samples))
-            reps = np.concatenate([x] * (1 + length // max(1, len(x))))[:length]
-            _place(buses["loops"], s0, _fade(reps, sr, 0.005), 0.3 + 0.5 * inten)
+            ratio = lp.beats * local_beat * sr / len(lp.samples)
+            score.place("loops", s0, functools.partial(_loop_bar, lp.samples, ratio, length, sr),
+                        0.3 + 0.5 * inten, length=length)
         elif not loops and inten > 0.35:
             kick = min(hits, key=lambda h: float(h.vector[2]))  # the darkest hit marks the downbeats
             for j in range(j0, starts[b + 1] if b + 1 < len(starts) else len(beats)):
                 if index[j] in (0, 2):
-                    _place(buses["hits"], int(round(beats[j] * sr)) - kick.attack, kick.samples[: int(1.5 * sr)],
-                           0.35 * (0.5 + inten))
-    duck_for_events(buses, ("pad", "loops"), [s for s, _ in piece.event_samples()], sr)
-    return buses
+                    score.place("hits", int(round(beats[j] * sr)) - kick.attack, kick.samples[: int(1.5 * sr)],
+                                0.35 * (0.5 + inten))
+    score.duck(("pad", "loops"), [s for s, _ in piece.event_samples()])
+    return score
+
+
+def _loop_bar(samples: np.ndarray, ratio: float, length: int, sr: int) -> np.ndarray:
+    """A loop stretched by ``ratio`` and repeated over ``length`` samples (synthesised when a window needs it)."""
+    x = _stretch(samples, ratio)
+    reps = np.concatenate([x] * (1 + length // max(1, len(x))))[:length]
+    return _fade(reps, sr, 0.005)
 
 
 def _pitch_to_key(sample: Sample, piece) -> np.ndarray:

@@ -427,7 +427,10 @@ def _save_audio(audio: Audio, tmp: Path, bitrate: int = 192_000):
         import soundfile as sf
 
         subtype = {"wav": "PCM_16", "flac": "PCM_16"}.get(ext[1:], None)
-        sf.write(str(tmp), np.clip(audio.samples, -1, 1), audio.sample_rate_hz, subtype=subtype)
+        block = 1 << 20  # clipped block by block: a long soundtrack needs no second full-length copy
+        with sf.SoundFile(str(tmp), "w", audio.sample_rate_hz, audio.channels, subtype=subtype) as f:
+            for a in range(0, max(1, audio.num_samples), block):
+                f.write(np.clip(audio.samples[a : a + block], -1, 1))
         return
     import av
 

@@ -36,8 +36,15 @@ def _frozen_array(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
+def _all_finite(arr: np.ndarray, block: int = 1 << 20) -> bool:
+    """Checked a block of rows at a time: a long clip's check needs no full-length mask."""
+    if arr.ndim == 0:
+        return bool(np.isfinite(arr))
+    return all(np.isfinite(arr[a : a + block]).all() for a in range(0, len(arr), block))
+
+
 def _check_finite(arr: np.ndarray, what: str) -> None:
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if arr.dtype.kind == "f" and not _all_finite(arr):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise MediaError(f"{what} contains {bad} NaN/inf values; clean the data (np.nan_to_num) before use")
 
