@@ -71,6 +71,14 @@ def test_video_with_audio_roundtrip_h264_aac(media, tmp_path):
     assert np.abs(a - b).mean() < 6  # same picture, lossy codec
 
 
+@pytest.mark.parametrize("ext", [".mov", ".mkv", ".webm", ".avi"])
+def test_video_containers_roundtrip(media, tmp_path, ext):
+    v = xmedia.load(media("video", "fire_b.mp4"))
+    w = xmedia.load(xmedia.save(v, tmp_path / f"x{ext}"))
+    assert (w.width, w.height, w.num_frames) == (v.width, v.height, v.num_frames)
+    assert w.fps == v.fps and abs(float(w.duration_s - v.duration_s)) < 1e-3
+
+
 @pytest.mark.parametrize("ext", [".wav", ".flac", ".ogg", ".mp3", ".m4a"])
 def test_audio_formats_roundtrip(media, tmp_path, ext):
     a = xmedia.load(media("audio", "loop_amen.flac"))

@@ -478,7 +478,8 @@ def _save_video(video: Video, tmp: Path, crf: int = 20, audio: Audio | None = No
     if acodec == "mp3":
         acodec = "libmp3lame"
     w, h = video.width - video.width % 2, video.height - video.height % 2
-    tb = video.time_base
+    # AVI has no per-frame timestamps worth the name: write it on the nominal frame grid (frame count units).
+    tb = 1 / video.fps if ext == ".avi" else video.time_base
     with av.open(str(tmp), "w") as c:
         vs = c.add_stream(vcodec, rate=video.fps)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
@@ -488,7 +489,7 @@ def _save_video(video: Video, tmp: Path, crf: int = 20, audio: Audio | None = No
             vs.options = {"crf": str(crf), "preset": "veryfast"}
         if audio is not None:
             ast, audio = _add_audio_stream(c, audio, acodec, 192_000)
-        frames = video.iter_frames()
+        frames, last_pts = video.iter_frames(), -1
         if progress:
             from tqdm import tqdm
 
@@ -496,7 +497,7 @@ def _save_video(video: Video, tmp: Path, crf: int = 20, audio: Audio | None = No
         for f in frames:
             rgb = np.ascontiguousarray(f.rgb[:h, :w])
             vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            vf.pts = int(video.pts[f.index] - video.pts[0])
+            vf.pts = last_pts = max(last_pts + 1, round(f.time_s / tb))  # strictly increasing on a coarse grid
             vf.time_base = tb
             for pkt in vs.encode(vf):
                 c.mux(pkt)
