@@ -142,7 +142,14 @@ def cmd_translate(args) -> int:
     return 0
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"xmedia: warning: {message}\n"
+
+
 def main(argv=None) -> int:
+    import warnings
+
+    warnings.formatwarning = _one_line_warning  # users see the message, not our source line
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
