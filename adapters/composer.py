@@ -620,13 +620,16 @@ class _Score:
         return self._synthesised[(bus, i)]
 
 
+@functools.lru_cache(maxsize=4)
 def _reverb_ir(sr: int, seconds: float = 1.1) -> np.ndarray:
-    rng = np.random.default_rng(12345)  # the same room for every piece
+    rng = np.random.default_rng(12345)  # the same room for every piece (so it is built once per rate)
     n = int(seconds * sr)
     t = np.arange(n) / sr
     ir = rng.standard_normal((n, 2)).astype(np.float32) * np.exp(-t / (seconds / 6.9))[:, None].astype(np.float32)
     ir[: int(0.012 * sr)] = 0  # pre-delay keeps the dry attack clean
-    return _filter(ir, "lowpass", 5000, sr) * 0.04
+    ir = _filter(ir, "lowpass", 5000, sr) * 0.04
+    ir.flags.writeable = False  # shared by every piece through the cache
+    return ir
 
 
 class _Room:
