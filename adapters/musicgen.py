@@ -1,7 +1,7 @@
 """MusicGen as a soundtrack decoder (Copet et al. 2023, "Simple and Controllable Music Generation").
 
 A perceptual embedding (a video's, an image's, a sound's) becomes a text prompt whose words follow the
-cross-modal correspondences in /work/shared/design/crossmodal.md: pace -> tempo (Spence 2011: tempo <->
+cross-modal correspondences in ../shared/design/crossmodal.md: pace -> tempo (Spence 2011: tempo <->
 visual speed), brightness -> register and timbre (Marks 1974/1987: lightness <-> pitch; Grey 1977), valence
 -> major/minor mode (Palmer et al. 2013), texture -> rough vs smooth timbre (bouba/kiki, Spence 2011),
 energy -> loudness and intensity (Whiteford et al. 2018). A given ``prompt=`` or a ``Text`` is used as is.
@@ -22,7 +22,8 @@ from xmedia.embedding import Embedding
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Audio, Text
 
-from .foundation import load_backend, register_steps
+from .foundation import backend_steps, load_backend
+from .perceptual import AXES
 
 NAME = "musicgen"
 MAX_CHUNK_S = 30.0  # MusicGen was trained on 30 s excerpts
@@ -38,8 +39,7 @@ def prompt_from_perceptual(emb: Embedding) -> str:
     """A MusicGen prompt from the eight perceptual axes (see the module docstring for the grounding)."""
     if emb.space != "perceptual":
         raise MediaError(f"a prompt is built from a perceptual embedding, got space {emb.space!r}")
-    v = {a: emb[a] if emb.axes and a in emb.axes else 0.5 for a in
-         ("energy", "pace", "brightness", "warmth", "texture", "valence", "density", "onset")}
+    v = {a: emb[a] if emb.axes and a in emb.axes else 0.5 for a in AXES}
     bpm = int(round(60 + 120 * v["pace"]))
     words = [
         _pick(v["energy"], "soft, gentle", "steady", "energetic, powerful, loud"),
@@ -182,22 +182,21 @@ def _audiocraft_generate(prompt: str, duration_s: float, seed, model_id: str = "
     return Audio(np.clip(_fit_length(wav, duration_s, model.sample_rate), -1, 1), model.sample_rate)
 
 
-OPTIONS = ("seed", "prompt", "duration_s", "guidance_scale", "melody", "temperature", "backend")
+def decode(x, prompt: str | None = None, duration_s: float | None = None, seed: int | None = 0,
+           guidance_scale: float = 3.0, melody: Audio | None = None, temperature: float = 1.0,
+           backend: str = "transformers", device=None, dtype=None) -> Audio:
+    """Text or a perceptual Embedding (or ``prompt=``) -> ``duration_s`` of music (default: the input's)."""
+    if backend == "audiocraft":
+        prompt = prompt or (x.text if isinstance(x, Text) else prompt_from_perceptual(x))
+        duration = duration_s or float(getattr(x, "duration_s", None) or DEFAULT_DURATION_S)
+        return _audiocraft_generate(prompt, duration, seed)
+    if backend != "transformers":
+        raise ConfigError(f"backend must be 'transformers' or 'audiocraft', got {backend!r}")
+    return MusicGenDecoder.from_pretrained(device=device, dtype=dtype)(
+        x, prompt=prompt, duration_s=duration_s, seed=seed, guidance_scale=guidance_scale, melody=melody,
+        temperature=temperature)
 
 
-def decoder_step():
-    def decode(x, device=None, dtype=None, backend="transformers", **options):
-        if backend == "audiocraft":
-            prompt = options.get("prompt") or (x.text if isinstance(x, Text) else prompt_from_perceptual(x))
-            duration = options.get("duration_s") or float(getattr(x, "duration_s", None) or DEFAULT_DURATION_S)
-            return _audiocraft_generate(prompt, duration, options.get("seed", 0))
-        if backend != "transformers":
-            raise ConfigError(f"backend must be 'transformers' or 'audiocraft', got {backend!r}")
-        return MusicGenDecoder.from_pretrained(device=device, dtype=dtype)(x, **options)
-
-    return decode
-
-
-def register(registry) -> None:
+def provide_steps():
     steps = [("musicgen", "space:perceptual", 40.0), ("musicgen-text", "text", 40.0)]
-    register_steps(registry, NAME, steps, "audio", decoder_step, "decoder", OPTIONS, "soundtrack decoder")
+    return backend_steps(NAME, steps, "audio", decode, "decoder", "soundtrack decoder")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .foundation import VisionTextEncoder, load_backend, register_steps, register_trained
+from .foundation import VisionTextEncoder, backend_steps, load_backend
 
 NAME = "open_clip"
 PRECISION = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
@@ -57,14 +57,11 @@ class OpenClipEncoder(VisionTextEncoder):
         return out.float().cpu().numpy()
 
 
-def encoder_step():
-    def encode(x, device=None, dtype=None, rate_hz=2):
-        return OpenClipEncoder.from_pretrained(device=device, dtype=dtype).encode(x, rate_hz=rate_hz)
-
-    return encode
+def encode(x, rate_hz=2, max_side: int | None = 448, device=None, dtype=None):
+    """Image / Text -> a CLIP vector; Video -> a row per ``1 / rate_hz`` s (frames at most ``max_side`` px)."""
+    return OpenClipEncoder.from_pretrained(device=device, dtype=dtype).encode(x, rate_hz=rate_hz, max_side=max_side)
 
 
-def register(registry) -> None:
+def provide_steps():
     steps = [(f"open_clip-{kind}", kind, cost) for kind, cost in (("image", 20.0), ("video", 25.0), ("text", 20.0))]
-    register_steps(registry, NAME, steps, "space:clip", encoder_step, "encoder", ("rate_hz",), "CLIP encoder")
-    register_trained(registry, [("clap", "clip"), ("perceptual", "clip")])
+    return backend_steps(NAME, steps, "space:clip", encode, "encoder", "CLIP encoder")

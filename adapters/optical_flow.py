@@ -4,11 +4,11 @@ Flow is computed on frames downscaled so the longer side is at most ``max_side``
 crowds and trees keep their motion, and DIS ultrafast then costs about a millisecond a frame). Velocities
 are expressed in image diagonals per second (``diag/s``), so the numbers do not depend on the resolution.
 
-Channels (see ``CHANNELS`` / ``UNITS``):
+Channels (see ``channel_names``):
 
 - ``energy``: mean flow speed. The flame's "activity".
 - ``envelope``: ``energy`` smoothed by a one-pole low-pass (time constant ``envelope_s``) -- what a
-  jerk-limited robot arm can follow (crossmodal.md, "Flames").
+  jerk-limited robot arm can follow (../shared/design/crossmodal.md, "Flames").
 - ``flicker``: RMS of ``energy`` band-passed to the flame puffing band (2-10 Hz, Cetegen & Ahmed 1993; clipped
   below Nyquist), over the same time constant.
 - ``flow_x``, ``flow_y``: mean flow (x right, y UP), ``direction``: angle of the magnitude-weighted mean flow
@@ -17,7 +17,8 @@ Channels (see ``CHANNELS`` / ``UNITS``):
 - ``rRcC_x``, ``rRcC_y``: mean flow per region of a ``grid`` (rows x cols, row 0 at the top).
 
 ``FlowMotion`` is the streaming form (pedalboard style: ``process(frame, reset=False)`` keeps the previous
-frame and the filter states between calls); ``video_to_motion`` runs it over a whole video.
+frame and the filter states between calls); ``video_to_motion`` runs it over a whole video and is the route's
+encoder step "flow-motion" (its keyword parameters are the step's options).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Motion, Video
+from xmedia.routing import step
 
 GLOBAL_CHANNELS = ("energy", "envelope", "flicker", "flow_x", "flow_y", "direction", "rising", "falling",
                    "divergence", "curl")
@@ -161,6 +163,8 @@ def _sos_step(sos, x: float, zi):
     return float(y[0]), zi
 
 
+@step("video", "motion", name="flow-motion", cost=1.0, kind="encoder",
+      description="OpenCV DIS optical flow (ultrafast) -> energy, direction, regions, divergence, curl, flicker")
 def video_to_motion(video: Video, max_side: int = 160, grid: tuple[int, int] = (2, 2), envelope_s: float = 0.5,
                     allow_static: bool = False, progress: bool = False) -> Motion:
     """Run ``FlowMotion`` over every frame of ``video``: a ``Motion`` at the video's nominal fps.
@@ -193,16 +197,3 @@ def motion_envelope(x: np.ndarray, rate_hz: float, window_s: float = 1.0) -> np.
     kernel = np.ones(n) / n
     padded = np.pad(x, (n // 2, n - 1 - n // 2), mode="edge")
     return np.convolve(padded, kernel, mode="valid")
-
-
-def register(registry) -> None:
-    def factory():
-        def run(x, max_side: int = 160, allow_static: bool = False):
-            return video_to_motion(x, max_side=int(max_side), allow_static=bool(allow_static))
-
-        return run
-
-    registry.register(
-        "flow-motion", "video", "motion", factory, cost=1.0, kind="encoder", options=("max_side", "allow_static"),
-        description="OpenCV DIS optical flow (ultrafast) -> energy, direction, regions, divergence, curl, flicker",
-    )

@@ -25,14 +25,15 @@ def timed(fn, repeat: int = 3) -> float:
 
 
 def main() -> None:
+    import test_foundation as tiny  # the same tiny builders the tests use
+
     import xmedia
     from xmedia.adapters import perceptual
     from xmedia.adapters.clap import ClapEncoder
     from xmedia.adapters.hf_clip import HFClipEncoder
-    from xmedia.adapters.minilm import MiniLMEncoder, anchor_bridge
+    from xmedia.adapters.minilm import MiniLMEncoder
     from xmedia.adapters.open_clip import OpenClipEncoder
-
-    import test_foundation as tiny  # the same tiny builders the tests use
+    from xmedia.bridges.foundation import minilm_axis_anchors
 
     video = xmedia.load(MEDIA / "video" / "fire_a.mp4")
     audio = xmedia.load(MEDIA / "audio" / "loop_amen.flac")
@@ -47,7 +48,7 @@ def main() -> None:
         oc = OpenClipEncoder.from_pretrained(tmp / "open_clip", device="cpu")
         clap = ClapEncoder.from_pretrained(tmp / "clap", device="cpu")
         minilm = MiniLMEncoder.from_pretrained(device="cpu")
-        bridge = anchor_bridge(device="cpu")
+        bridge = minilm_axis_anchors(device="cpu")
         rows = [
             ("video fire_a 25.8 s", "perceptual (160 px, every frame)", timed(lambda: perceptual.encode(video), 1)),
             ("", "open_clip tiny, 2 Hz", timed(lambda: oc.encode(video, rate_hz=2), 1)),

@@ -95,7 +95,7 @@ def bench_jitter(duration_s=3.0, rate_hz=100):
         sink.send(cmd)
         stamps.append(time.monotonic())
     ours = np.abs(np.diff(stamps) - period)
-    naive, t = [], time.monotonic()
+    naive = []
     for _ in range(len(stamps)):
         time.sleep(period)
         naive.append(time.monotonic())

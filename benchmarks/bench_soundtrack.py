@@ -25,6 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
+import xmedia
+from xmedia.adapters.composer import compose
+from xmedia.adapters.perceptual.audio import detect_onsets
+from xmedia.io import write_video_with_audio
+
 MEDIA = Path(__file__).resolve().parents[1].parent / "shared" / "media" / "video"
 
 
@@ -38,20 +43,17 @@ def timed(fn, *args, repeat: int = 1, **kw):
 
 
 def pipeline(path: Path, out_dir: Path, max_side: int, to: str):
-    """Decode -> analyse -> compose -> write; returns stage times (s)."""
-    import xmedia
-    from xmedia.adapters.composer import compose
-    from xmedia.adapters.perceptual import encode_video
-    from xmedia.bridges.soundtrack import default_bridge
-    from xmedia.commands.soundtrack import write_video_with_audio
+    """Decode -> analyse -> compose -> write; returns stage times (s).
 
+    The route video -> audio run in two calls, so its stages can be timed: the video to the perceptual space,
+    then the embedding through the bridge and the composer."""
     t = {}
     t0 = time.perf_counter()
     video = xmedia.load(path)
-    emb = encode_video(video, max_side=max_side)  # decoding happens inside, frame by frame
+    emb = xmedia.encode(video, max_side=max_side)  # decoding happens inside, frame by frame
     t["decode+analyse"] = time.perf_counter() - t0
     t1 = time.perf_counter()
-    audio = compose(default_bridge().controls(emb), seed=0)
+    audio = xmedia.translate(emb, to="audio", seed=0)
     t["compose"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     if to == "wav":
@@ -68,8 +70,13 @@ def pipeline(path: Path, out_dir: Path, max_side: int, to: str):
 def musicgen_seconds_per_second(durations=(1.0, 3.0)) -> tuple[float, float, list[tuple[float, float]]]:
     """Time MusicGen (musicgen-small shape, random weights) for a few durations; fit time = a + b * duration."""
     import torch
-    from transformers import (EncodecConfig, MusicgenConfig, MusicgenDecoderConfig,
-                              MusicgenForConditionalGeneration, T5Config)
+    from transformers import (
+        EncodecConfig,
+        MusicgenConfig,
+        MusicgenDecoderConfig,
+        MusicgenForConditionalGeneration,
+        T5Config,
+    )
 
     torch.manual_seed(0)
     torch.set_flush_denormal(True)  # random weights can drive activations into denormals, which crawl on CPUs
@@ -136,12 +143,13 @@ def main():
     return 0
 
 
-def speed(args, clips, out):
-    import xmedia
-    from xmedia.adapters.composer import compose
-    from xmedia.adapters.perceptual import encode_video
-    from xmedia.bridges.soundtrack import default_bridge
+def controls_of(video, **options):
+    """The picture's embedding and the composer controls the route makes of it."""
+    trace = xmedia.translate(video, to="controls:composer", trace=True, **options)
+    return trace["space:perceptual"], trace.output
 
+
+def speed(args, clips, out):
     pipeline(MEDIA / clips[0], out, 160, "wav")  # warm-up (imports, codec init)
 
     print("\n## Speed: whole pipeline, real-time factor (clip s / wall s), warm, best of 2\n")
@@ -157,8 +165,7 @@ def speed(args, clips, out):
                   f"{t['compose']:.3f} | {t['write']:.2f} | {t['total']:.2f} | {t['duration'] / t['total']:.1f}x |")
     # compose alone
     for clip in clips:
-        emb = encode_video(xmedia.load(MEDIA / clip), max_side=96)
-        ctl = default_bridge().controls(emb)
+        _, ctl = controls_of(xmedia.load(MEDIA / clip), max_side=96)
         for style in ("music", "foley"):
             sec, _ = timed(compose, ctl, style=style, seed=0, repeat=2)
             print(f"| {clip} | {float(ctl.duration_s):.1f} | - | compose only, {style} | - | {sec:.3f} | - | "
@@ -175,13 +182,7 @@ def speed(args, clips, out):
                   f"- | {est:.0f} | - | {est:.0f} | {dur / est:.3f}x |")
 
 
-
 def sync():
-    import xmedia
-    from xmedia.adapters.composer import compose, detect_onsets
-    from xmedia.adapters.perceptual import encode_video
-    from xmedia.bridges.soundtrack import default_bridge
-
     print("\n## Sync: onset F-measure (mir_eval), soundtrack onsets vs references; chance = random onsets, "
           "same count, mean of 200 seeds\n")
     print("| clip | style | reference | ref onsets | soundtrack onsets | F @50 ms | chance @50 | F @100 ms | chance @100 "
@@ -189,8 +190,7 @@ def sync():
     print("|---|---|---|---|---|---|---|---|---|---|")
     for clip in ("phone_portrait.mp4", "megamind.avi"):
         video = xmedia.load(MEDIA / clip)
-        emb = encode_video(video)
-        ctl = default_bridge().controls(emb)
+        emb, ctl = controls_of(video)
         dur = float(video.duration_s)
         clip_onsets = detect_onsets(video.audio)
         events = np.array([float(e) for e in emb.events_s])

@@ -1,18 +1,27 @@
 """Trainable bridges between spaces: train, remix (fine-tune, extend, blend, mix) and share them.
 
-Imports torch, so ``import xmedia`` does not import this package; ``import xmedia.bridges`` does.
+The names below load on first use (they import torch), so importing a light submodule such as
+``xmedia.bridges.routes`` (the route steps) costs nothing.
 """
-from .base import BRIDGE_CLASSES, Bridge
-from .data import Pairs, as_pairs, av_segments, from_manifest, mix, pairs
-from .models import (AudioVisualBridge, BlendedBridge, ExtendedBridge, MLPBridge, TextPerceptualBridge,
-                     text_features)
-from .remix import blend, compatible, extend, fine_tune
-from .train import TrainResult, evaluate, retrieval_metrics, train
+from importlib import import_module
 
-load = Bridge.from_pretrained
+_EXPORTS = {
+    "Bridge": "base", "BRIDGE_CLASSES": "base", "BlendedBridge": "base",
+    "AudioVisualBridge": "models", "ExtendedBridge": "models", "MLPBridge": "models",
+    "TextPerceptualBridge": "models", "text_features": "features",
+    "Pairs": "dataset", "pairs": "data", "av_segments": "av_data", "from_manifest": "data", "mix": "data",
+    "as_pairs": "data",
+    "blend": "remix", "compatible": "remix", "extend": "remix", "fine_tune": "remix",
+    "TrainResult": "training", "evaluate": "training", "retrieval_metrics": "metrics", "train": "training",
+    "train_recipe": "recipes",
+}
 
-__all__ = [
-    "Bridge", "BRIDGE_CLASSES", "AudioVisualBridge", "MLPBridge", "TextPerceptualBridge", "ExtendedBridge",
-    "BlendedBridge", "text_features", "Pairs", "pairs", "av_segments", "from_manifest", "mix", "as_pairs",
-    "train", "evaluate", "retrieval_metrics", "TrainResult", "fine_tune", "extend", "blend", "compatible", "load",
-]
+__all__ = sorted(_EXPORTS) + ["load"]
+
+
+def __getattr__(name):
+    if name == "load":
+        return import_module(".base", __name__).Bridge.from_pretrained
+    if name in _EXPORTS:
+        return getattr(import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,14 +24,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from xmedia.adapters.look import LOOK_PARAMS, FilterTrack, Look
+from xmedia.adapters.perceptual import AXES, encode_audio
+from xmedia.embedding import Embedding
 from xmedia.errors import MediaError
+from xmedia.media import Audio
 
 from .base import Bridge
 
-AXES = ("energy", "pace", "brightness", "warmth", "texture", "valence", "density", "onset")
-
 # Initial weights: parameter <- {axis: weight} on axes centred at 0.5. tanh(z) then scales to the range
-# (LOOK_PARAMS in xmedia.adapters.lut). Units of z: about +-1 = most of the range.
+# (LOOK_PARAMS in xmedia.adapters.look). Units of z: about +-1 = most of the range.
 RESEARCH_WEIGHTS: dict[str, dict[str, float]] = {
     # Palmer 2013: faster & major -> lighter; Marks: bright timbre -> lighter; Whiteford 2018: louder -> darker.
     "exposure_stops": {"pace": 1.0, "valence": 1.6, "brightness": 0.6, "energy": -0.8},
@@ -55,20 +57,14 @@ RESEARCH_WEIGHTS: dict[str, dict[str, float]] = {
 RESEARCH_BIAS: dict[str, float] = {"grain_percent": 1.05}
 
 
-def _look_params():
-    from xmedia.adapters.lut import LOOK_PARAMS
-
-    return LOOK_PARAMS
-
-
 class PerceptualToFilter(Bridge):
     """Perceptual axes (B, 8) in [0, 1] -> look parameters (B, P) in physical units (``LOOK_PARAMS``).
 
     ``z = W (x - 0.5) + b``; each parameter is ``neutral + tanh(z) * (high - neutral)`` for z > 0 and
     ``neutral + tanh(z) * (neutral - low)`` for z < 0, so outputs stay in range; times a silence gate on
     ``energy`` (0 below ``silence_energy``, 1 above ``silence_energy + gate_width``).
-    Call it on an ``Embedding`` to get a ``Look`` (pooled parameters, plus a smoothed track for time-based
-    input); on a tensor to get a tensor.
+    Call it on an ``Embedding`` to get a ``Look`` (``run``: pooled parameters, plus a smoothed track for
+    time-based input); on a tensor to get a tensor (``forward``).
     """
 
     src = "space:perceptual"
@@ -77,8 +73,7 @@ class PerceptualToFilter(Bridge):
     def __init__(self, amount: float = 1.0, silence_energy: float = 0.03, gate_width: float = 0.07,
                  smoothing_s: float = 0.35):
         super().__init__()
-        params = _look_params()
-        self.param_names = tuple(params)
+        self.param_names = tuple(LOOK_PARAMS)
         self.amount, self.silence_energy, self.gate_width = float(amount), float(silence_energy), float(gate_width)
         self.smoothing_s = float(smoothing_s)
         self.linear = nn.Linear(len(AXES), len(self.param_names))
@@ -90,7 +85,7 @@ class PerceptualToFilter(Bridge):
                     self.linear.weight[self.param_names.index(p), AXES.index(axis)] = w
             for p, b in RESEARCH_BIAS.items():
                 self.linear.bias[self.param_names.index(p)] = b
-        lo, hi, mid = (torch.tensor([params[p][i] for p in self.param_names], dtype=torch.float32) for i in range(3))
+        lo, hi, mid = (torch.tensor([LOOK_PARAMS[p][i] for p in self.param_names], dtype=torch.float32) for i in range(3))
         self.register_buffer("low", lo)
         self.register_buffer("high", hi)
         self.register_buffer("neutral", mid)
@@ -100,11 +95,7 @@ class PerceptualToFilter(Bridge):
             "data": "none (research-initialised)",
         }
 
-    def forward(self, x):
-        from xmedia.embedding import Embedding
-
-        if isinstance(x, Embedding):
-            return self.look(x)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not torch.isfinite(x).all():
             raise MediaError("the perceptual features contain NaN/inf; the audio must be finite "
                              "(clean it with np.nan_to_num before encoding)")
@@ -123,22 +114,22 @@ class PerceptualToFilter(Bridge):
         with torch.no_grad():
             return self.forward(torch.from_numpy(a.copy())).numpy()
 
-    def look(self, emb, smoothing_s: float | None = None):
-        """An ``Embedding`` (space "perceptual") -> ``Look``: pooled parameters and, with a track, a smoothed track."""
-        from xmedia.adapters.lut import Look
+    def run(self, embedding: Embedding, smoothing_s: float | None = None) -> Look:
+        """An ``Embedding`` (space "perceptual") -> ``Look``: pooled parameters and, with a track, a smoothed track.
 
-        if emb.space != "perceptual" or tuple(emb.axes or ()) != AXES:
+        This is the ``audio-filter`` route step (``smoothing_s`` is its option)."""
+        if embedding.space != "perceptual" or tuple(embedding.axes or ()) != AXES:
             raise MediaError(f"PerceptualToFilter needs a perceptual embedding with axes {AXES}, got space "
-                             f"{emb.space!r} with axes {emb.axes}")
-        vector = self.params(emb.vector)
+                             f"{embedding.space!r} with axes {embedding.axes}")
+        vector = self.params(embedding.vector)
         track = None
-        if emb.track is not None:
+        if embedding.track is not None:
             sigma_s = self.smoothing_s if smoothing_s is None else float(smoothing_s)
             # Smooth the parameters, not only the features: the silence gate and tanh are non-linear.
-            track = smooth_track(self.params(emb.track), float(emb.rate_hz), sigma_s)
-        return Look(dict(zip(self.param_names, map(float, vector))), features=emb.as_dict(), track=track,
-                    rate_hz=emb.rate_hz if track is not None else None, start_s=emb.start_s,
-                    param_names=self.param_names, source=emb.source, feature_track=emb.track)
+            track = smooth_track(self.params(embedding.track), float(embedding.rate_hz), sigma_s)
+        return Look(dict(zip(self.param_names, map(float, vector))), features=embedding.as_dict(), track=track,
+                    rate_hz=embedding.rate_hz if track is not None else None, start_s=embedding.start_s,
+                    param_names=self.param_names, source=embedding.source, feature_track=embedding.track)
 
 
 def smooth_track(track: np.ndarray, rate_hz: float, sigma_s: float) -> np.ndarray:
@@ -148,3 +139,12 @@ def smooth_track(track: np.ndarray, rate_hz: float, sigma_s: float) -> np.ndarra
     from scipy.ndimage import gaussian_filter1d
 
     return gaussian_filter1d(np.asarray(track, np.float32), sigma=sigma_s * rate_hz, axis=0, mode="nearest")
+
+
+def look_track(audio: Audio, bridge: PerceptualToFilter | None = None, **filter_track_options) -> FilterTrack:
+    """The look track of a soundtrack (e.g. to grade a video with music you add to it).
+
+    ``bridge`` defaults to the research-initialised ``PerceptualToFilter``; ``filter_track_options`` go to
+    ``FilterTrack`` (``lut_size``, ``strength``, ``grain_seed``)."""
+    bridge = PerceptualToFilter() if bridge is None else bridge
+    return FilterTrack(bridge.run(encode_audio(audio)), **filter_track_options)

@@ -1,134 +1,101 @@
-"""Bridge: a torch module from one space to another (or to a decoder's controls), saved like diffusers models.
+"""Bridge: a ``Process`` from one space to another (or to a decoder's controls).
 
-Subclasses take only JSON-serialisable constructor arguments; the constructor records them as ``config``
-(diffusers' ``register_to_config`` idea), so ``save_pretrained(dir)`` writes ``config.json`` +
-``model.safetensors`` + ``README.md`` (model card) and ``Bridge.from_pretrained(dir)`` rebuilds the same class.
-The weights file's sha256 is stored in the config and checked on load.
+A bridge trains with ``xmedia.bridges.training`` (InfoNCE or regression) and mixes the outputs of two different
+architectures when blended (``BlendedBridge``); everything else (config recording, ``save_pretrained`` /
+``from_pretrained``, ``fine_tune``, weight blending, the model card) comes from ``xmedia.process.Process``.
 """
 from __future__ import annotations
 
-import functools
-import hashlib
-import inspect
-import json
-from pathlib import Path
-from typing import Any
+from torch.nn import functional as F
 
-from torch import nn
+from xmedia.errors import ConfigError
+from xmedia.process import CARD_NAME, CONFIG_NAME, PROCESS_CLASSES, WEIGHTS_NAME, Process, model_card
 
-from xmedia.atomic import atomic_dir
-from xmedia.errors import WeightsError
+from .training import guess_objective, train
 
-BRIDGE_CLASSES: dict[str, type["Bridge"]] = {}
-WEIGHTS_NAME, CONFIG_NAME, CARD_NAME = "model.safetensors", "config.json", "README.md"
+__all__ = ["Bridge", "BRIDGE_CLASSES", "BlendedBridge", "build_bridge", "bridge_spec", "output_dim",
+           "WEIGHTS_NAME", "CONFIG_NAME", "CARD_NAME", "model_card"]
+
+BRIDGE_CLASSES = PROCESS_CLASSES
 
 
-def _record_config(init):
-    @functools.wraps(init)
-    def wrapper(self, *args, **kwargs):
-        if not hasattr(self, "config"):
-            bound = inspect.signature(init).bind(self, *args, **kwargs)
-            bound.apply_defaults()
-            cfg = {k: v for k, v in bound.arguments.items() if k != "self"}
-            if "kwargs" in cfg:
-                cfg.update(cfg.pop("kwargs"))
-            json.dumps(cfg)  # constructor arguments must be JSON-serialisable
-            object.__setattr__(self, "config", cfg)
-        init(self, *args, **kwargs)
-
-    return wrapper
-
-
-class Bridge(nn.Module):
-    """Base class. Set ``src``/``dst`` (route nodes) and implement ``forward`` on tensors.
-
-    ``card`` holds model-card fields (data, objective, metrics, licence) written to README.md on save.
-    """
+class Bridge(Process):
+    """Base class of the bridges: set ``src``/``dst``, implement ``forward`` (tensors) and ``run`` (embeddings)."""
 
     src: str = "space:perceptual"
     dst: str = "space:perceptual"
+    fine_tune_defaults = {"fit_input_stats": False, "lr": 1e-3}
 
-    def __init_subclass__(cls, **kw):
-        super().__init_subclass__(**kw)
-        if "__init__" in cls.__dict__:
-            cls.__init__ = _record_config(cls.__dict__["__init__"])
-        BRIDGE_CLASSES[cls.__name__] = cls
-
-    def __init__(self):
-        super().__init__()
-        self.card: dict[str, Any] = {}
-
-    # -- persistence -------------------------------------------------------------------------------------
-    def save_pretrained(self, directory, card: dict | None = None) -> Path:
-        """Write config.json, model.safetensors and README.md atomically into ``directory``."""
-        from safetensors.torch import save_file
-
-        directory = Path(directory)
-        card = {**self.card, **(card or {})}
-        with atomic_dir(directory) as tmp:
-            state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-            save_file(state, str(tmp / WEIGHTS_NAME), metadata={"class": type(self).__name__})
-            digest = hashlib.sha256((tmp / WEIGHTS_NAME).read_bytes()).hexdigest()
-            cfg = {"class": type(self).__name__, "src": self.src, "dst": self.dst, "config": self.config,
-                   "sha256": digest, "card": card}
-            (tmp / CONFIG_NAME).write_text(json.dumps(cfg, indent=2, sort_keys=True))
-            (tmp / CARD_NAME).write_text(model_card(type(self).__name__, self.src, self.dst, self.config, card))
-        return directory
-
-    save = save_pretrained
+    def fit(self, data, objective: str | None = None, **options):
+        """Train in place (``xmedia.bridges.training.train``); returns a ``TrainResult``."""
+        return train(self, data, objective or guess_objective(self), **options)
 
     @classmethod
-    def from_pretrained(cls, directory, map_location: str = "cpu") -> "Bridge":
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        cfg_path, w_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
-        if not cfg_path.is_file() or not w_path.is_file():
-            raise WeightsError(
-                f"{directory} is not a saved bridge: it needs {CONFIG_NAME} and {WEIGHTS_NAME} "
-                "(write one with bridge.save_pretrained(dir))"
-            )
-        try:
-            cfg = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise WeightsError(f"{cfg_path} is not valid JSON ({exc}); re-save the bridge") from None
-        klass = BRIDGE_CLASSES.get(cfg.get("class", ""))
-        if klass is None:
-            raise WeightsError(f"{cfg_path} names unknown bridge class {cfg.get('class')!r}; import the module that defines it")
-        if cls is not Bridge and not issubclass(klass, cls):
-            raise WeightsError(f"{directory} holds a {klass.__name__}, not a {cls.__name__}")
-        digest = hashlib.sha256(w_path.read_bytes()).hexdigest()
-        if cfg.get("sha256") and digest != cfg["sha256"]:
-            raise WeightsError(f"{w_path} is corrupt or was replaced: sha256 {digest[:12]}... does not match "
-                               f"{cfg['sha256'][:12]}... recorded in {CONFIG_NAME}; re-download or re-save it")
-        model = klass(**cfg["config"])
-        try:
-            state = load_file(str(w_path), device=map_location)
-        except (SafetensorError, OSError) as exc:
-            raise WeightsError(f"{w_path} is not a valid safetensors file ({exc})") from None
-        try:
-            model.load_state_dict(state, strict=True)
-        except RuntimeError as exc:
-            raise WeightsError(f"{w_path} does not match {klass.__name__}{cfg['config']}: {exc}".split("\n\t")[0]) from None
-        model.card = dict(cfg.get("card") or {})
-        model.eval()
-        return model
-
-    load = from_pretrained
-
-    def num_parameters(self) -> int:
-        return sum(p.numel() for p in self.parameters())
+    def blend_outputs(cls, a: "Bridge", b: "Bridge", t: float) -> "Bridge":
+        out = BlendedBridge(bridge_spec(a), bridge_spec(b), t)
+        out.a.load_state_dict(a.state_dict())
+        out.b.load_state_dict(b.state_dict())
+        return out
 
 
-def model_card(name: str, src: str, dst: str, config: dict, card: dict) -> str:
-    lines = [f"# {card.get('title', name)}", "", f"Bridge `{name}`: `{src}` -> `{dst}`.", ""]
-    for key in ("description", "data", "objective", "metrics", "licence", "reproduce"):
-        if key in card:
-            value = card[key]
-            if isinstance(value, dict):
-                value = "\n".join(f"- {k}: {v}" for k, v in value.items())
-            lines += [f"## {key.capitalize()}", "", str(value), ""]
-    lines += ["## Config", "", "```json", json.dumps(config, indent=2, sort_keys=True), "```", ""]
-    return "\n".join(lines)
+def build_bridge(spec: dict) -> Bridge:
+    """A bridge from ``{"class": name, "config": {...}}`` (the form ``extend``/``blend`` record)."""
+    klass = BRIDGE_CLASSES.get(spec.get("class", ""))
+    if klass is None:
+        raise ConfigError(f"unknown bridge class {spec.get('class')!r}; known: {sorted(BRIDGE_CLASSES)}")
+    return klass(**spec.get("config", {}))
 
+
+def bridge_spec(bridge: Bridge) -> dict:
+    return {"class": type(bridge).__name__, "config": bridge.config}
+
+
+def output_dim(bridge: Bridge) -> int:
+    dim = getattr(bridge, "out_dim", None)
+    if dim is None:
+        raise ConfigError(f"{type(bridge).__name__} does not declare out_dim; cannot stack layers on it")
+    return int(dim)
+
+
+class BlendedBridge(Bridge):
+    """Output interpolation of two bridges with different shapes: ``(1 - t) * a(x) + t * b(x)``.
+
+    ``t`` is exactly 0 or 1 at the ends (the other bridge is not even run), so the blend is exactly ``a`` or
+    ``b`` there. Two-tower outputs are re-normalised between the ends so they stay unit vectors.
+    """
+
+    def __init__(self, a: dict, b: dict, t: float = 0.5):
+        super().__init__()
+        self.a, self.b, self.t = build_bridge(a), build_bridge(b), float(t)
+        if not 0.0 <= self.t <= 1.0:
+            raise ConfigError(f"blend t must be in [0, 1], got {t}")
+        self.src, self.dst = self.a.src, self.a.dst
+        self.in_dim, self.out_dim = getattr(self.a, "in_dim", None), output_dim(self.a)
+        if output_dim(self.b) != self.out_dim:
+            raise ConfigError(f"cannot blend outputs of different sizes ({self.out_dim} vs {output_dim(self.b)})")
+        self.two_tower = all(hasattr(m, "encode_b") and getattr(m, "two_tower", True) for m in (self.a, self.b))
+        if self.two_tower:
+            self.b_dim = self.a.b_dim
+
+    @property
+    def logit_scale(self):
+        if not self.two_tower:
+            raise AttributeError("logit_scale")
+        return self._mix(lambda _: self.a.logit_scale, lambda _: self.b.logit_scale, None, False)
+
+    def _mix(self, fa, fb, x, renormalize: bool):
+        if self.t == 0.0:
+            return fa(x)
+        if self.t == 1.0:
+            return fb(x)
+        y = (1 - self.t) * fa(x) + self.t * fb(x)
+        return F.normalize(y, dim=-1) if renormalize else y
+
+    def encode_a(self, x):
+        return self._mix(self.a.encode_a, self.b.encode_a, x, True)
+
+    def encode_b(self, y):
+        return self._mix(self.a.encode_b, self.b.encode_b, y, True)
+
+    def forward(self, x):
+        return self._mix(self.a, self.b, x, self.two_tower)

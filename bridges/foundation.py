@@ -7,23 +7,29 @@ space feeding a frozen CLAP-conditioned generator). ``AxisAnchors`` projects a s
 the eight perceptual axes with anchor phrases (SemAxis, An et al. 2018), usable untrained and trainable later.
 
 Trained bridges are found at ``$XMEDIA_HOME/bridges/<src>-to-<dst>`` (e.g. ``clip-to-clap``), written there
-with ``bridge.save_pretrained(...)``; ``xmedia.adapters.foundation.register_trained`` adds their route steps.
+with ``bridge.save_pretrained(...)``; ``load_trained`` loads one for its route step (declared in
+``xmedia.bridges.routes``), and ``minilm_anchors`` is the ``minilm-anchors`` step.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch.nn import functional as F
 
+from xmedia.adapters.foundation import cached_model
+from xmedia.adapters.minilm import MiniLMEncoder
+from xmedia.adapters.perceptual import AXES
+from xmedia.adapters.weights import xmedia_home
 from xmedia.embedding import Embedding
-from xmedia.errors import ConfigError, MediaError
+from xmedia.errors import ConfigError, MediaError, WeightsError
+from xmedia.routing import SPACE_NAMES
 
-from .base import Bridge
-from .models import AXES, MLPBridge
+from .base import CONFIG_NAME, Bridge
+from .models import MLPBridge
 
-SPACE_NAMES = ("clip", "clap", "minilm", "perceptual")
-
-# Axis anchors: opposite poles per perceptual axis, worded after /work/shared/design/crossmodal.md.
+# Axis anchors: opposite poles per perceptual axis, worded after ../shared/design/crossmodal.md.
 ANCHORS = {
     "energy": ("loud, intense, powerful, explosive, forceful", "quiet, calm, soft, gentle, faint"),
     "pace": ("fast, rapid, hurried, frantic, racing", "slow, leisurely, languid, unhurried, still"),
@@ -42,6 +48,14 @@ def embedding_to_tensor(emb: Embedding) -> tuple[torch.Tensor, bool]:
     return torch.as_tensor(np.array(rows, dtype=np.float32)), emb.track is not None
 
 
+def check_input(bridge: Bridge, emb: Embedding) -> None:
+    """Refuse an embedding from another space, or of another size, than the bridge was built for."""
+    if f"space:{emb.space}" != bridge.src:
+        raise MediaError(f"{type(bridge).__name__} maps {bridge.src} embeddings, got space:{emb.space}")
+    if emb.dim != bridge.in_dim:
+        raise MediaError(f"this bridge takes {bridge.in_dim}-d embeddings, got {emb.dim}-d (another checkpoint?)")
+
+
 def mapped_embedding(emb: Embedding, rows: np.ndarray, space: str, axes=None, unit: bool = False) -> Embedding:
     pooled = rows.mean(axis=0)
     if unit:
@@ -54,7 +68,7 @@ class SpaceMap(MLPBridge):
     """A small MLP from one space to another; outputs unit vectors when the target is a joint space.
 
     ``SpaceMap(512, 512, src="space:clip", dst="space:clap")`` is the V2A-Mapper-style CLIP -> CLAP map.
-    Call it on a tensor (training) or an ``Embedding`` (in a route).
+    Call it on a tensor (``forward``, training) or an ``Embedding`` (``run``, in a route).
     """
 
     def __init__(self, in_dim: int, out_dim: int, hidden=(512,), activation: str = "gelu", dropout: float = 0.0,
@@ -66,19 +80,12 @@ class SpaceMap(MLPBridge):
         super().__init__(in_dim, out_dim, hidden=hidden, activation=activation, output=output, dropout=dropout,
                          src=src, dst=dst)
 
-    def forward(self, x):
-        if isinstance(x, Embedding):
-            return self.map_embedding(x)
-        return super().forward(x)
-
     @torch.no_grad()
-    def map_embedding(self, emb: Embedding) -> Embedding:
-        if f"space:{emb.space}" != self.src:
-            raise MediaError(f"{type(self).__name__} maps {self.src} embeddings, got space:{emb.space}")
-        if emb.dim != self.in_dim:
-            raise MediaError(f"this bridge takes {self.in_dim}-d embeddings, got {emb.dim}-d (another checkpoint?)")
+    def run(self, emb: Embedding) -> Embedding:
+        """The embedding mapped row by row (its track, events and timing kept) into the ``dst`` space."""
+        check_input(self, emb)
         rows, _ = embedding_to_tensor(emb)
-        out = super().forward(rows.to(next(self.parameters()).device)).cpu().numpy()
+        out = self(rows.to(next(self.parameters()).device)).cpu().numpy()
         perceptual = self.dst == "space:perceptual"
         return mapped_embedding(emb, out, self.dst.split(":", 1)[1], axes=AXES if perceptual else None,
                                 unit=not perceptual)
@@ -120,10 +127,40 @@ class AxisAnchors(Bridge):
         return bridge
 
     def forward(self, x):
-        if isinstance(x, Embedding):
-            rows, _ = embedding_to_tensor(x)
-            with torch.no_grad():
-                out = self.forward(rows).numpy()
-            return mapped_embedding(x, out, "perceptual", axes=AXES)
         x = F.normalize(x, dim=-1)
         return torch.sigmoid(self.scale * (x @ self.directions.T - self.offsets))
+
+    @torch.no_grad()
+    def run(self, emb: Embedding) -> Embedding:
+        """A sentence embedding (track and all) as a perceptual one."""
+        check_input(self, emb)
+        rows, _ = embedding_to_tensor(emb)
+        out = self(rows.to(self.directions.device)).cpu().numpy()
+        return mapped_embedding(emb, out, "perceptual", axes=AXES)
+
+
+# ------------------------------------------------------------------------------------------------ route steps
+def trained_dir(name: str) -> Path:
+    """Where the trained bridge ``<src>-to-<dst>`` lives: ``$XMEDIA_HOME/bridges/<name>``."""
+    return xmedia_home() / "bridges" / name
+
+
+def load_trained(name: str) -> Bridge:
+    """The bridge saved at ``$XMEDIA_HOME/bridges/<name>`` (cached until the folder changes)."""
+    folder = trained_dir(name)
+    if not (folder / CONFIG_NAME).is_file():
+        raise WeightsError(f"no trained bridge at {folder}: train one and save it there with "
+                           "bridge.save_pretrained(...) (docs/foundation.md)")
+    return cached_model(("bridge", str(folder), folder.stat().st_mtime_ns), lambda: Bridge.from_pretrained(folder))
+
+
+def minilm_axis_anchors(device=None, dtype=None) -> AxisAnchors:
+    """The MiniLM -> perceptual ``AxisAnchors`` built from the anchor phrases (cached with its encoder)."""
+    encoder = MiniLMEncoder.from_pretrained(device=device, dtype=dtype)
+    return cached_model(("minilm-anchors", encoder),
+                        lambda: AxisAnchors.from_text_encoder(encoder.encode_texts).eval())
+
+
+def minilm_anchors(x: Embedding, device=None, dtype=None) -> Embedding:
+    """A MiniLM sentence embedding projected onto the perceptual axes by anchor phrases (no training)."""
+    return minilm_axis_anchors(device, dtype)(x)

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import math
 import re
-import zlib
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from xmedia.errors import ConfigError
+from xmedia.adapters.perceptual import AXES
+from xmedia.embedding import Embedding
+from xmedia.errors import ConfigError, MediaError
 
-from .base import BRIDGE_CLASSES, Bridge
+from .base import Bridge, build_bridge, output_dim
+from .features import embedding_features, text_features
 
-AXES = ("energy", "pace", "brightness", "warmth", "texture", "valence", "density", "onset")
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
 
 
@@ -110,6 +111,8 @@ class AudioVisualBridge(Bridge):
     Trained CLIP-style (symmetric InfoNCE, learnable temperature ``logit_scale`` initialised to 1/0.07 as in
     Radford et al. 2021) on segments of videos and their own sound. ``forward`` embeds video features;
     ``encode_a``/``encode_b`` embed the two sides; outputs are unit vectors, compared by cosine similarity.
+    ``bridge(embedding)`` embeds a timed perceptual ``Embedding`` (a video's through the video tower, a
+    sound's through the audio tower) into the shared space ``"av"``.
     ``tower="mlp"`` reads every feature through an MLP (for large datasets); ``tower="sync"`` reads only the
     temporal profile through a ``SyncTower`` (for small ones); ``features`` records how inputs were made.
     """
@@ -149,29 +152,26 @@ class AudioVisualBridge(Bridge):
     def forward(self, video_features):
         return self.encode_a(video_features)
 
+    @torch.no_grad()
+    def run(self, embedding: Embedding) -> Embedding:
+        """A perceptual Embedding with a track -> one unit vector in space ``"av"`` for the whole clip, read from
+        the features training used (``embedding_features`` with the recorded ``n_bins``)."""
+        if embedding.space != "perceptual" or embedding.track is None:
+            raise MediaError(f"{type(self).__name__} embeds a timed perceptual Embedding (a video's or a sound's), "
+                             f"got space {embedding.space!r}{'' if embedding.track is not None else ' without a track'}")
+        video = embedding.source == "video"
+        n_bins = int(self.features.get("n_bins", self.config["n_bins"]))
+        row = torch.as_tensor(embedding_features(embedding, n_bins))[None]
+        expected = self.in_dim if video else self.b_dim
+        if row.shape[1] != expected:
+            raise MediaError(f"this bridge reads {expected} features per {'video' if video else 'sound'} but the "
+                             f"embedding gives {row.shape[1]} (n_bins={n_bins}); it was trained on other features")
+        device = next(self.parameters()).device
+        vector = (self.encode_a if video else self.encode_b)(row.to(device))[0].cpu().numpy()
+        return Embedding("av", vector, duration_s=embedding.duration_s, source=embedding.source)
+
 
 # ------------------------------------------------------------------------------------------------ text
-def text_features(words, n_features: int = 512, ngram=(2, 4)) -> torch.Tensor:
-    """Hashed character n-grams of each word (with ``<``/``>`` boundary marks), L2-normalised.
-
-    The hashing trick (Weinberger et al. 2009) with subword n-grams (fastText, Bojanowski et al. 2017) maps
-    unseen words and inflections ("sparkly", "rumbling") near the words that share their pieces. crc32 keeps
-    the hash stable across Python runs (``hash()`` is salted).
-    """
-    if isinstance(words, str):
-        words = [words]
-    out = np.zeros((len(words), n_features), np.float32)
-    for row, word in enumerate(words):
-        w = f"<{word.lower().strip()}>"
-        for n in range(ngram[0], ngram[1] + 1):
-            for i in range(len(w) - n + 1):
-                h = zlib.crc32(w[i:i + n].encode())
-                out[row, h % n_features] += 1.0 if (h >> 31) & 1 else -1.0  # signed hashing: collisions cancel
-        out[row, zlib.crc32(w.encode()) % n_features] += 2.0  # the whole word
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    return torch.from_numpy(out / np.maximum(norms, 1e-6))
-
-
 STOPWORDS = frozenset("a an the and or of to in on at with for by is are was be it its this that as very so "
                       "my your our their some".split())
 
@@ -179,8 +179,8 @@ STOPWORDS = frozenset("a an the and or of to in on at with for by is are was be 
 class TextPerceptualBridge(Bridge):
     """Words -> the eight perceptual axes in [0, 1], through hashed character n-grams and a small MLP.
 
-    Trained by regression on the project's lexicon (``adapters/perceptual_lexicon.csv``); ``embed("dark rumbling drone")``
-    averages the per-word predictions of the content words into a perceptual ``Embedding``.
+    Trained by regression on the project's lexicon (``adapters/perceptual_lexicon.csv``); ``bridge("dark rumbling
+    drone")`` (``run``) averages the per-word predictions of the content words into a perceptual ``Embedding``.
     """
 
     src, dst = "text", "space:perceptual"
@@ -193,7 +193,7 @@ class TextPerceptualBridge(Bridge):
         self.net = mlp(n_features, hidden, len(AXES), activation, dropout)
 
     def featurize(self, words) -> torch.Tensor:
-        return text_features(words, self.n_features, self.ngram)
+        return torch.from_numpy(text_features(words, self.n_features, self.ngram))
 
     def forward(self, features):
         return torch.sigmoid(self.net(features))
@@ -203,36 +203,15 @@ class TextPerceptualBridge(Bridge):
         """Axis values (len(words), 8) for single words."""
         return self(self.featurize(words)).numpy()
 
-    def embed(self, text):
+    def run(self, text) -> Embedding:
         """A perceptual ``Embedding`` for a phrase or ``Text``: mean over its content words (neutral if none)."""
-        from xmedia.embedding import Embedding
-
         words = re.findall(r"[a-z]+", getattr(text, "text", text).lower())
         content = [w for w in words if w not in STOPWORDS] or words
         vector = self.predict(content).mean(axis=0) if content else np.full(len(AXES), 0.5, np.float32)
         return Embedding("perceptual", vector, axes=AXES, source="text")
 
 
-# ------------------------------------------------------------------------------------------------ remix
-def build_bridge(spec: dict) -> Bridge:
-    """A bridge from ``{"class": name, "config": {...}}`` (the form ``extend``/``blend`` record)."""
-    klass = BRIDGE_CLASSES.get(spec.get("class", ""))
-    if klass is None:
-        raise ConfigError(f"unknown bridge class {spec.get('class')!r}; known: {sorted(BRIDGE_CLASSES)}")
-    return klass(**spec.get("config", {}))
-
-
-def bridge_spec(bridge: Bridge) -> dict:
-    return {"class": type(bridge).__name__, "config": bridge.config}
-
-
-def output_dim(bridge: Bridge) -> int:
-    dim = getattr(bridge, "out_dim", None)
-    if dim is None:
-        raise ConfigError(f"{type(bridge).__name__} does not declare out_dim; cannot stack layers on it")
-    return int(dim)
-
-
+# ------------------------------------------------------------------------------------------------ extend
 def _head(in_dim: int, layers) -> tuple[nn.Sequential, int]:
     """Layers from a JSON spec: ints are Linear widths (activation between them), or dicts
     ``{"type": "linear", "out": 16}``, ``{"type": "gelu"|"relu"|"tanh"|"silu"|"sigmoid"|"dropout", "p": 0.1}``."""
@@ -290,47 +269,3 @@ class ExtendedBridge(Bridge):
 
     def forward(self, x):
         return self.encode_a(x) if self.two_tower else self.head(self.base(x))
-
-
-class BlendedBridge(Bridge):
-    """Output interpolation of two bridges with different shapes: ``(1 - t) * a(x) + t * b(x)``.
-
-    ``t`` is exactly 0 or 1 at the ends (the other bridge is not even run), so the blend is exactly ``a`` or
-    ``b`` there. Two-tower outputs are re-normalised between the ends so they stay unit vectors.
-    """
-
-    def __init__(self, a: dict, b: dict, t: float = 0.5):
-        super().__init__()
-        self.a, self.b, self.t = build_bridge(a), build_bridge(b), float(t)
-        if not 0.0 <= self.t <= 1.0:
-            raise ConfigError(f"blend t must be in [0, 1], got {t}")
-        self.src, self.dst = self.a.src, self.a.dst
-        self.in_dim, self.out_dim = getattr(self.a, "in_dim", None), output_dim(self.a)
-        if output_dim(self.b) != self.out_dim:
-            raise ConfigError(f"cannot blend outputs of different sizes ({self.out_dim} vs {output_dim(self.b)})")
-        self.two_tower = all(hasattr(m, "encode_b") and getattr(m, "two_tower", True) for m in (self.a, self.b))
-        if self.two_tower:
-            self.b_dim = self.a.b_dim
-
-    @property
-    def logit_scale(self):
-        if not self.two_tower:
-            raise AttributeError("logit_scale")
-        return self._mix(lambda _: self.a.logit_scale, lambda _: self.b.logit_scale, None, False)
-
-    def _mix(self, fa, fb, x, renormalize: bool):
-        if self.t == 0.0:
-            return fa(x)
-        if self.t == 1.0:
-            return fb(x)
-        y = (1 - self.t) * fa(x) + self.t * fb(x)
-        return F.normalize(y, dim=-1) if renormalize else y
-
-    def encode_a(self, x):
-        return self._mix(self.a.encode_a, self.b.encode_a, x, True)
-
-    def encode_b(self, y):
-        return self._mix(self.a.encode_b, self.b.encode_b, y, True)
-
-    def forward(self, x):
-        return self._mix(self.a, self.b, x, self.two_tower)

@@ -1,9 +1,9 @@
 """Motion features -> robot joint commands: the flame's activity sets how fast the arm moves, its flow where.
 
 A robot arm cannot follow a flame's 2-10 Hz flicker one to one (jerk-limited arms move at 1-3 rad/s;
-crossmodal.md, "Flames"); what it can express is the envelope. So the mapping is tempo <-> speed of motion
-(Spence 2011): the motion-energy envelope sets the arm's joint speed, and the principal components of the
-standardised motion features, smoothed to the arm's bandwidth, set where the arm is.
+../shared/design/crossmodal.md, "Flames"); what it can express is the envelope. So the mapping is tempo <-> speed
+of motion (Spence 2011): the motion-energy envelope sets the arm's joint speed, and the principal components of
+the standardised motion features, smoothed to the arm's bandwidth, set where the arm is.
 
 Commands ``u`` are in [-1, 1] per joint (0 = home, +-1 = the edges of the target window,
 ``RobotSpec.half_window``; ``joint_scale`` is that half window in rad). Per step:
@@ -17,14 +17,24 @@ Joint pairs share one amplitude in rad (``a_p``), so ``|d orbit / d phi|`` in ra
 moves the arm at exactly the energy-driven speed whatever the phase: the flame's energy envelope becomes the
 arm's joint-speed envelope. When nothing moves the phase stops and the arm rests. ``proj``, the gains and the
 exponent are torch parameters and the recurrence is differentiable, so the bridge can be trained (BPTT).
+
+Calling convention (``xmedia.process``): ``bridge(values_tensor, rate_hz=...)`` is ``forward`` (training);
+``bridge(motion, urdf=...)`` is ``run``, a ``Motion`` of commands for that robot (what a route step calls, e.g.
+``xmedia.translate(motion, "robot", bridge=trained)``). ``motion_to_commands`` is the route's default step
+"motion-robot": it fits the default mapping on the clip itself and runs it.
 """
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import torch
 from torch import nn
+
+from xmedia.adapters.robot import RobotSpec
+from xmedia.errors import ConfigError
+from xmedia.media import Motion
 
 from .base import Bridge
 
@@ -136,6 +146,20 @@ class MotionToJoints(Bridge):
         pose = self._center(d) + self._orbit(phi)
         return (pose - pose[:1]).clamp(-1, 1)  # start at home, where the arm is
 
+    def run(self, motion: Motion, urdf: str = "franka_panda") -> Motion:
+        """Offline commands for ``urdf``'s joints (a ``Motion`` in [-1, 1], one channel per joint)."""
+        return self.commands(motion, RobotSpec.from_urdf(urdf))
+
+    @torch.no_grad()
+    def commands(self, motion: Motion, spec: RobotSpec) -> Motion:
+        """``forward`` over a whole clip, non-causal (no lag against the video), as a Motion for ``spec``."""
+        if spec.num_joints != self.num_joints or motion.values.shape[1] != self.num_features:
+            raise ConfigError(f"this bridge maps {self.num_features} features to {self.num_joints} joints; got "
+                              f"{motion.values.shape[1]} features and {spec.name} with {spec.num_joints} joints")
+        cmds = self(torch.tensor(motion.values), rate_hz=float(motion.rate_hz), causal=False).numpy()
+        return Motion(cmds.astype(np.float64), rate_hz=Fraction(motion.rate_hz), channels=spec.joint_names,
+                      units=("normalized",) * spec.num_joints, rig=spec.rig(), start_s=motion.start_s)
+
     @torch.no_grad()
     def step(self, features: np.ndarray, dt_s: float) -> np.ndarray:
         """Streaming: one feature vector in, one command vector out (NaN when the features are not finite)."""
@@ -190,22 +214,14 @@ class StreamingNormalizer:
                 bridge.energy_ref.fill_(float(self.mean[bridge.energy_index]))
 
 
-def motion_to_commands(motion, urdf: str = "franka_panda", range_fraction: float = 0.3, seed: int = 0,
-                       speed_gain_rad_s: float = 0.3, bridge: MotionToJoints | None = None):
-    """Offline: fit the default mapping on ``motion`` and run it (non-causal smoothing); a Motion of commands."""
-    from fractions import Fraction
+def motion_to_commands(motion: Motion, urdf: str = "franka_panda", range_fraction: float = 0.3, seed: int = 0,
+                       speed_gain_rad_s: float = 0.3) -> Motion:
+    """The route step "motion-robot": fit the default mapping on ``motion`` and run it (non-causal smoothing).
 
-    from xmedia.adapters.robot import RobotSpec
-    from xmedia.media import Motion
-
+    A Motion of joint commands in [-1, 1] for ``urdf``, ``range_fraction`` of the way from home to the limits."""
     spec = RobotSpec.from_urdf(urdf)
-    if bridge is None:
-        energy_index = motion.channels.index("energy") if "energy" in motion.channels else None
-        bridge = MotionToJoints(motion.values.shape[1], spec.num_joints, energy_index=energy_index,
-                                joint_scale=spec.half_window(range_fraction).tolist(),
-                                speed_gain_rad_s=speed_gain_rad_s, seed=seed)
-        bridge.fit_default(motion.values)
-    with torch.no_grad():
-        cmds = bridge(torch.tensor(motion.values), rate_hz=float(motion.rate_hz), causal=False).numpy()
-    return Motion(cmds.astype(np.float64), rate_hz=Fraction(motion.rate_hz), channels=spec.joint_names,
-                  units=("normalized",) * spec.num_joints, rig=spec.rig(), start_s=motion.start_s)
+    energy_index = motion.channels.index("energy") if "energy" in motion.channels else None
+    bridge = MotionToJoints(motion.values.shape[1], spec.num_joints, energy_index=energy_index,
+                            joint_scale=spec.half_window(range_fraction).tolist(),
+                            speed_gain_rad_s=speed_gain_rad_s, seed=seed)
+    return bridge.fit_default(motion.values).commands(motion, spec)

@@ -1,7 +1,7 @@
 """Bridge: the perceptual space -> the embedded composer's controls (video -> soundtrack).
 
 ``PerceptualToComposer`` is a small torch module (a per-axis temporal smoother, a linear mix, a sigmoid) whose
-initial weights encode the correspondences in ``/work/shared/design/crossmodal.md``:
+initial weights encode the correspondences in ``../shared/design/crossmodal.md``:
 
 - tempo <- pace (tempo <-> speed of visual motion, Spence 2011), a little energy;
 - intensity <- energy (loudness <-> brightness/size, Stevens & Marks 1965; energetic music <-> saturated colour,
@@ -14,6 +14,8 @@ initial weights encode the correspondences in ``/work/shared/design/crossmodal.m
 
 Global choices (tempo in bpm, key, mode) are read off the controls by fixed rules in ``controls()``, so
 training the module moves them too. The weights are trainable (``save_pretrained`` / ``from_pretrained``).
+``bridge(tensor)`` maps control tracks (``forward``, for training); ``bridge(embedding)`` gives
+``ComposerControls`` (``run``, the route step ``perceptual-to-composer``).
 """
 from __future__ import annotations
 
@@ -22,12 +24,17 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from xmedia.adapters.composer import CONTROL_NAMES, NOTE_NAMES, TEMPO_RANGE_BPM, ComposerControls
-from xmedia.bridges.base import Bridge
+from xmedia.adapters.composer import (
+    CONTROL_NAMES,
+    NOTE_NAMES,
+    TEMPO_RANGE_BPM,
+    ComposerControls,
+)
+from xmedia.adapters.perceptual import AXES
 from xmedia.embedding import Embedding
 from xmedia.errors import MediaError
 
-AXES = ("energy", "pace", "brightness", "warmth", "texture", "valence", "density", "onset")
+from .base import Bridge
 
 # Initial mix: control <- {axis: weight}. Rows are normalised in __init__ (weights sum to 1 in magnitude).
 INITIAL_MIX = {
@@ -45,7 +52,7 @@ INITIAL_MIX = {
 INITIAL_CENTRE = {"tempo": 0.25, "intensity": 0.25, "density": 0.35, "accent": 0.3}
 UNSMOOTHED = ("onset",)  # events stay sharp; every other axis is smoothed over ``smooth_steps``
 
-__all__ = ["PerceptualToComposer", "ComposerControls", "default_bridge", "to_controls"]
+__all__ = ["PerceptualToComposer", "ComposerControls", "to_controls"]
 
 
 class PerceptualToComposer(Bridge):
@@ -79,9 +86,7 @@ class PerceptualToComposer(Bridge):
                 self.mix.bias[r] = -INITIAL_CENTRE.get(name, 0.5) * float(self.mix.weight[r].sum())
 
     def forward(self, x):
-        """``x``: a (T, 8) or (B, T, 8) tensor -> controls of the same shape; an Embedding -> ComposerControls."""
-        if isinstance(x, Embedding):
-            return self.controls(x)
+        """``x``: a (T, 8) or (B, T, 8) tensor of perceptual tracks -> controls of the same shape."""
         squeeze = x.dim() == 2
         if squeeze:
             x = x.unsqueeze(0)
@@ -90,6 +95,11 @@ class PerceptualToComposer(Bridge):
         h = self.smooth(h).transpose(1, 2)
         y = torch.sigmoid(self.mix(h))
         return y.squeeze(0) if squeeze else y
+
+    def run(self, embedding: Embedding, duration_s=None) -> ComposerControls:
+        """The route step: an embedding's controls; a photo or a phrase (no track) is scored as a mood held for
+        ``duration_s`` seconds (default 10)."""
+        return self.controls(embedding.timed(duration_s))
 
     @torch.no_grad()
     def controls(self, embedding: Embedding) -> ComposerControls:
@@ -139,13 +149,3 @@ def _perceptual_track(embedding: Embedding) -> np.ndarray:
         return np.ascontiguousarray(embedding.track[:, [axes.index(a) for a in AXES]], dtype=np.float32)
     return np.ascontiguousarray(embedding.track, dtype=np.float32)
 
-
-_DEFAULT: PerceptualToComposer | None = None
-
-
-def default_bridge() -> PerceptualToComposer:
-    """The bridge with its initial (research-grounded) weights, built once per process."""
-    global _DEFAULT
-    if _DEFAULT is None:
-        _DEFAULT = PerceptualToComposer().eval()
-    return _DEFAULT

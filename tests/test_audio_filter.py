@@ -7,8 +7,15 @@ from hypothesis import strategies as st
 
 import xmedia
 from xmedia import Audio, Embedding, Image, MediaError
-from xmedia.adapters.lut import LOOK_PARAMS, Filter, FilterTrack, identity_table, srgb_to_lab
-from xmedia.bridges.audio_filter import AXES, PerceptualToFilter
+from xmedia.adapters.look import (
+    LOOK_PARAMS,
+    Filter,
+    FilterTrack,
+    identity_table,
+    srgb_to_lab,
+)
+from xmedia.adapters.perceptual import AXES
+from xmedia.bridges.audio_filter import PerceptualToFilter, look_track
 from xmedia.io import load
 
 
@@ -34,9 +41,9 @@ def measured(f: Filter, photo: Image) -> dict:
 
 @pytest.fixture(scope="module")
 def photo():
-    from tests.conftest import media_path
-
     import cv2
+
+    from tests.conftest import media_path
 
     img = load(media_path("image", "fruits.jpg"))
     return Image(cv2.resize(img.pixels, (128, 120), interpolation=cv2.INTER_AREA))
@@ -122,7 +129,7 @@ def test_bridge_saves_loads_and_trains(tmp_path):
 def test_bridge_refuses_other_spaces():
     emb = Embedding("clip", np.zeros(8), axes=AXES)
     with pytest.raises(MediaError, match="perceptual"):
-        PerceptualToFilter().look(emb)
+        PerceptualToFilter()(emb)
 
 
 def test_look_follows_the_music_without_flicker(media):
@@ -131,7 +138,7 @@ def test_look_follows_the_music_without_flicker(media):
     pad, loop = load(media("audio", "ambi_drone.flac")), load(media("audio", "loop_amen.flac"))
     loop = loop.resample(pad.sample_rate_hz).with_channels(pad.channels)
     song = Audio(np.concatenate([pad.samples[: pad.sample_rate_hz * 3], loop.samples, loop.samples]), pad.sample_rate_hz)
-    track = FilterTrack.from_audio(song)
+    track = look_track(song)
     names = track.look.param_names
     frames_t = np.arange(0, float(song.duration_s), 1 / 30)
     rows = np.array([[track.look.params_at(t)[n] for n in names] for t in frames_t])
@@ -160,6 +167,8 @@ def test_video_with_soundtrack_gets_a_time_varying_look(media, tmp_path):
     # A static look is still available on request.
     assert isinstance(xmedia.translate(video, to="filter", time_varying=False), Filter)
     track.save(tmp_path / "look.json")
+    again = xmedia.load(tmp_path / "look.json")  # the track is stored to 5 decimals
+    assert isinstance(again, FilterTrack) and np.abs(again.filter_at(2.0).table - track.filter_at(2.0).table).max() < 1e-4
     track.save(tmp_path / "look.cube")
     assert Filter.load(tmp_path / "look.cube").size == 33
 
@@ -167,7 +176,7 @@ def test_video_with_soundtrack_gets_a_time_varying_look(media, tmp_path):
 def test_video_plus_separate_audio(media):
     video = load(media("video", "fire_a.mp4"))
     assert video.audio is None
-    track = FilterTrack.from_audio(load(media("audio", "loop_safari.flac")))
+    track = look_track(load(media("audio", "loop_safari.flac")))
     out = track(video)
     first = next(iter(out.iter_frames(max_side=80, stop=1)))
     src = next(iter(video.iter_frames(max_side=80, stop=1)))

@@ -22,12 +22,12 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
 from xmedia.adapters import foundation, weights  # noqa: E402
+from xmedia.adapters.perceptual import AXES  # noqa: E402
 from xmedia.routing import Registry  # noqa: E402
 
 PROVIDERS = ["xmedia.adapters.perceptual", "xmedia.adapters.open_clip", "xmedia.adapters.hf_clip",
              "xmedia.adapters.clap", "xmedia.adapters.musicgen", "xmedia.adapters.audioldm",
-             "xmedia.adapters.img2img", "xmedia.adapters.minilm"]
-AXES = ("energy", "pace", "brightness", "warmth", "texture", "valence", "density", "onset")
+             "xmedia.adapters.img2img", "xmedia.adapters.minilm", "xmedia.bridges.routes"]
 
 
 # ---------------------------------------------------------------------------------------------- tiny models
@@ -573,6 +573,38 @@ def test_img2img_audio_route_through_clap_to_clip_bridge(env, tiny_clap, tiny_op
 
 
 # ---------------------------------------------------------------------------------------------- bridges
+def test_step_options_are_the_step_functions_keyword_parameters(registry):
+    opts = {name: set(registry.steps[name].options) for name in
+            ("open_clip-video", "hf_clip-image", "clap-audio", "musicgen", "audioldm-text", "img2img", "minilm-text",
+             "minilm-anchors")}
+    loading = {"device", "dtype"}
+    assert opts["open_clip-video"] == opts["hf_clip-image"] == {"rate_hz", "max_side"} | loading
+    assert opts["clap-audio"] == {"hop_s"} | loading
+    assert opts["musicgen"] == {"prompt", "duration_s", "seed", "guidance_scale", "melody", "temperature",
+                                "backend"} | loading
+    assert opts["audioldm-text"] == {"prompt", "duration_s", "steps", "guidance_scale", "negative_prompt",
+                                     "seed"} | loading
+    assert opts["img2img"] == {"prompt", "top_k", "strength", "steps", "guidance_scale", "negative_prompt",
+                               "seed"} | loading
+    assert opts["minilm-text"] == opts["minilm-anchors"] == loading
+
+
+def test_trained_bridge_is_cached_until_its_folder_changes(env):
+    from xmedia.bridges.foundation import SpaceMap, load_trained
+
+    folder = env / "home" / "bridges" / "clip-to-perceptual"
+    torch.manual_seed(0)
+    SpaceMap(16, 8, hidden=(8,), dst="space:perceptual").save_pretrained(folder)
+    first = load_trained("clip-to-perceptual")
+    assert load_trained("clip-to-perceptual") is first and isinstance(first, SpaceMap)
+    SpaceMap(16, 8, hidden=(4,), dst="space:perceptual").save_pretrained(folder)
+    again = load_trained("clip-to-perceptual")
+    assert again is not first and again.config["hidden"] == [4]
+    with pytest.raises(WeightsError, match="no trained bridge"):
+        load_trained("clap-to-perceptual")
+    shutil.rmtree(folder)
+
+
 def test_spacemap_maps_tracks_keeps_events_and_round_trips(tmp_path):
     from xmedia.bridges.base import Bridge
     from xmedia.bridges.foundation import SpaceMap
@@ -615,9 +647,9 @@ def test_minilm_real_weights_similar_phrases_are_closer(minilm):
 
 
 def test_minilm_anchor_bridge_orders_the_perceptual_axes(minilm):
-    from xmedia.adapters.minilm import anchor_bridge
+    from xmedia.bridges.foundation import minilm_axis_anchors
 
-    bridge = anchor_bridge(device="cpu")
+    bridge = minilm_axis_anchors(device="cpu")
     axis = lambda text, a: bridge(minilm.encode(Text(text)))[a]  # noqa: E731
     assert axis("fireworks exploding over a roaring stadium crowd", "energy") > axis("a whisper in an empty library", "energy")
     assert axis("a sunny beach at noon", "brightness") > axis("a pitch-black cave", "brightness")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import MEDIA
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -12,8 +13,6 @@ from hypothesis.extra.numpy import arrays
 import xmedia
 from xmedia import Audio, Image, MediaError, Motion, Video
 from xmedia.io import DecodeWarning
-
-from conftest import MEDIA
 
 
 def all_media():

@@ -1,15 +1,25 @@
 """Filter / LUT machinery: .cube and Hald IO to spec, interpolation, dtypes, strength, blend, ffmpeg agreement."""
 import shutil
 import subprocess
+from fractions import Fraction
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import xmedia
 from xmedia import Image, MediaError
-from xmedia.adapters.lut import Filter, apply_table, identity_table, look_table
-from xmedia.adapters.lut_formats import format_cube, parse_cube, read_hald, write_hald
+from xmedia.adapters.look import (
+    LOOK_PARAMS,
+    Filter,
+    FilterTrack,
+    Look,
+    apply_table,
+    identity_table,
+    look_table,
+)
+from xmedia.adapters.look.formats import format_cube, parse_cube, read_hald, write_hald
 from xmedia.errors import ConfigError
 from xmedia.io import load
 
@@ -115,11 +125,56 @@ def test_1d_cube_bakes_into_a_3d_curve():
 def test_hald_round_trip(tmp_path, bits):
     f = Filter(look_table({"saturation_percent": 40, "yellow_blue_lab": 6}, 16))
     write_hald(f, tmp_path / "h.png", bit_depth=bits)
-    img = load(tmp_path / "h.png")
+    img = load(tmp_path / "h.png", kind="image")  # xmedia's tag makes a plain load() give the Filter back
     assert (img.width, img.height) == (64, 64) and img.pixels.dtype == (np.uint8 if bits == 8 else np.uint16)
     g = read_hald(tmp_path / "h.png")
     assert g.size == 16
     assert np.abs(g.table - f.table).max() <= 0.51 / (255 if bits == 8 else 65535) + 1e-7
+
+
+def test_looks_round_trip_through_xmedia_load(tmp_path):
+    f = Filter.from_look({"saturation_percent": 30, "yellow_blue_lab": -6, "grain_percent": 2}, 17, title="rt")
+    f.save(tmp_path / "a.cube")
+    g = xmedia.load(tmp_path / "a.cube")
+    assert isinstance(g, Filter) and g.size == 17 and g.title == "rt" and g.grain_percent == pytest.approx(2)
+    assert np.abs(g.table - f.table).max() <= 1e-6
+    colour = Filter(look_table({"saturation_percent": 30, "yellow_blue_lab": -6}, 16))
+    colour.save(tmp_path / "h.png")
+    assert (tmp_path / "h.png").read_bytes()[33:41] == b"\x00\x00\x00\x12tEXt"  # the tag, right after IHDR
+    h = xmedia.load(tmp_path / "h.png")
+    assert isinstance(h, Filter) and h.size == 16 and np.abs(h.table - colour.table).max() <= 0.51 / 65535 + 1e-7
+    with pytest.raises(MediaError, match="cannot write a Filter as '.json'"):
+        f.save(tmp_path / "a.json")
+
+
+def test_look_track_round_trips_as_json(tmp_path):
+    names = tuple(LOOK_PARAMS)
+    rows = np.random.default_rng(0).uniform(-0.5, 0.5, (40, len(names))).astype(np.float32)
+    look = Look({n: float(rows[:, i].mean()) for i, n in enumerate(names)}, track=rows, rate_hz=Fraction(100),
+                start_s=Fraction(1, 2))
+    track = FilterTrack(look, lut_size=33, strength=0.8, grain_seed=3)
+    track.save(tmp_path / "t.json")
+    assert (tmp_path / "t.json").read_text().startswith('{"kind": "look-track"')
+    back = xmedia.load(tmp_path / "t.json")
+    assert isinstance(back, FilterTrack)
+    assert (back.lut_size, back.strength, back.grain_seed) == (33, 0.8, 3)
+    assert back.look.rate_hz == 100 and back.look.start_s == Fraction(1, 2) and back.look.param_names == names
+    assert np.abs(back.look.track - rows).max() <= 5e-6 and back.look.params == pytest.approx(look.params)
+    track.save(tmp_path / "t.cube")  # the pooled look, as a static LUT
+    pooled = xmedia.load(tmp_path / "t.cube")
+    assert isinstance(pooled, Filter) and np.abs(pooled.table - track.pooled().effective_table()).max() <= 1e-6
+
+
+def test_plain_pngs_stay_images_and_untagged_halds_load_by_kind(tmp_path):
+    import cv2
+
+    Image(np.full((64, 64, 3), 128, np.uint8)).save(tmp_path / "grey.png")
+    assert isinstance(xmedia.load(tmp_path / "grey.png"), Image)
+    hald = (identity_table(16).transpose(2, 1, 0, 3).reshape(64, 64, 3) * 255).round().astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "other_tool.png"), cv2.cvtColor(hald, cv2.COLOR_RGB2BGR))  # no xmedia tag
+    assert isinstance(xmedia.load(tmp_path / "other_tool.png"), Image)
+    for f in (Filter.load(tmp_path / "other_tool.png"), xmedia.load(tmp_path / "other_tool.png", kind="filter")):
+        assert f.size == 16 and np.abs(f.table - identity_table(16)).max() <= 0.5 / 255 + 1e-7
 
 
 def test_hald_rejects_non_hald_images(media):

@@ -2,14 +2,13 @@
 from fractions import Fraction
 
 import numpy as np
+from conftest import media_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import xmedia
 from xmedia import Audio, Image, Motion, Text, Video
 from xmedia.adapters.perceptual import AXES, VideoEncoder, encode
-
-from conftest import media_path
 
 SR = 22050
 

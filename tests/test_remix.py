@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from xmedia.bridges import (AudioVisualBridge, Bridge, MLPBridge, blend, compatible, extend, fine_tune, mix, pairs,
-                            train)
+from xmedia.bridges import AudioVisualBridge, Bridge, MLPBridge, blend, compatible, extend, fine_tune, mix, pairs, train
 from xmedia.errors import ConfigError
 
 

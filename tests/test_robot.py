@@ -2,6 +2,7 @@
 import json
 import threading
 import time
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -10,9 +11,17 @@ from hypothesis import strategies as st
 
 import xmedia
 from xmedia.adapters.optical_flow import video_to_motion
-from xmedia.adapters.pybullet_sim import simulate
-from xmedia.adapters.robot import (RobotError, RobotSpec, Trajectory, commands_to_targets, fidelity, follow_targets,
-                                   robot_names, stopping_distance)
+from xmedia.adapters.robot import (
+    RobotError,
+    RobotSpec,
+    Trajectory,
+    commands_to_targets,
+    fidelity,
+    follow_targets,
+    robot_names,
+    simulate,
+    stopping_distance,
+)
 from xmedia.bridges.motion_robot import MotionToJoints, motion_to_commands
 from xmedia.errors import ConfigError, MediaError
 
@@ -165,6 +174,35 @@ def test_json_is_ros2_shaped_and_csv_roundtrips(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.json"]  # nothing half-written left
 
 
+def _assert_same_trajectory(a: Trajectory, b: Trajectory):
+    assert type(a) is type(b) is Trajectory
+    assert a.joint_names == b.joint_names and a.control_rate_hz == b.control_rate_hz and a.robot == b.robot
+    for q in ("positions", "velocities", "accelerations"):
+        np.testing.assert_array_equal(getattr(a, q), getattr(b, q))
+    assert set(a.limits) == set(b.limits)
+    for k in a.limits:
+        np.testing.assert_array_equal(np.asarray(a.limits[k]), np.asarray(b.limits[k]))
+
+
+def test_xmedia_load_gives_back_the_saved_trajectory(tmp_path):
+    spec = RobotSpec.from_urdf("xarm6")
+    t = np.arange(12) / 6
+    traj = follow_targets(spec, t, commands_to_targets(spec, np.sin(2 * t)[:, None] * np.ones(6)),
+                          control_rate_hz=Fraction(1000, 3), settle_s=0.3)
+    motion = xmedia.Motion(np.random.default_rng(0).normal(size=(20, 3)), rate_hz=10)
+    xmedia.save(motion, tmp_path / "m.csv")
+    xmedia.save(motion, tmp_path / "m.json")
+    for ext in ("json", "csv"):
+        path = traj.save(tmp_path / f"t.{ext}")
+        _assert_same_trajectory(xmedia.load(path), traj)  # the "kind" tag / first line picks the reader
+        _assert_same_trajectory(Trajectory.load(path), traj)
+        assert isinstance(xmedia.load(tmp_path / f"m.{ext}"), xmedia.Motion)  # a Motion file stays a Motion
+        with pytest.raises(MediaError, match="trajectory"):
+            Trajectory.load(tmp_path / f"m.{ext}")
+    assert json.loads((tmp_path / "t.json").read_text())["kind"] == "trajectory"
+    assert (tmp_path / "t.csv").read_text().splitlines()[0] == "# kind=trajectory"
+
+
 def test_pybullet_playback_verifies_and_renders(tmp_path):
     spec = RobotSpec.from_urdf("xarm6")
     t = np.arange(16) / 8
@@ -212,6 +250,41 @@ def test_route_and_trainable_bridge():
     x = torch.rand(40, 4)
     bridge(x, rate_hz=20).pow(2).sum().backward()
     assert bridge.proj.weight.grad is not None and bridge.log_speed_gain.grad is not None
+
+
+def test_route_options_come_from_the_step_signatures():
+    video = xmedia.Video.from_frames(np.zeros((3, 16, 16, 3), np.uint8), fps=10)
+    assert xmedia.plan(video, "robot").options() >= {
+        "max_side", "allow_static", "urdf", "range_fraction", "seed", "speed_gain_rad_s", "control_rate_hz",
+        "stall_timeout_s"}
+
+
+def test_a_bridge_object_runs_on_motion_and_in_a_route():
+    rng = np.random.default_rng(1)
+    motion = xmedia.Motion(np.abs(rng.normal(size=(60, 3))), rate_hz=20, channels=("energy", "a", "b"))
+    default = motion_to_commands(motion, urdf="xarm6", seed=3)
+    spec = RobotSpec.from_urdf("xarm6")
+    bridge = MotionToJoints(3, 6, energy_index=0, joint_scale=spec.half_window().tolist(), seed=3)
+    bridge.fit_default(motion.values)
+    cmds = bridge(motion, urdf="xarm6")  # media in: run(); a tensor would go to forward()
+    assert cmds.channels == spec.joint_names and cmds.rig.name == "xarm6"
+    np.testing.assert_array_equal(cmds.values, default.values)
+    traj = xmedia.translate(motion, "robot", bridge=bridge, urdf="xarm6")
+    assert traj.joint_names == spec.joint_names
+    _no_violations(traj)
+    with pytest.raises(ConfigError, match="6 joints"):
+        bridge(motion, urdf="franka_panda")
+
+
+def test_a_fitted_bridge_saves_and_loads_back(tmp_path):
+    rng = np.random.default_rng(2)
+    motion = xmedia.Motion(np.abs(rng.normal(size=(50, 4))), rate_hz=25, channels=("energy", "a", "b", "c"))
+    spec = RobotSpec.from_urdf("kuka_iiwa")
+    bridge = MotionToJoints(4, 7, joint_scale=spec.half_window().tolist(), seed=5).fit_default(motion.values)
+    bridge.save_pretrained(tmp_path / "mtj")
+    back = xmedia.load(tmp_path / "mtj")
+    assert type(back) is MotionToJoints and back.config == bridge.config
+    np.testing.assert_array_equal(back(motion, urdf="kuka_iiwa").values, bridge(motion, urdf="kuka_iiwa").values)
 
 
 # ---------------------------------------------------------------------------------------------- streaming

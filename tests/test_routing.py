@@ -3,23 +3,51 @@ import pytest
 
 import xmedia
 from xmedia import Embedding, RouteError, Text, WeightsError
-from xmedia.routing import Registry, Step
+from xmedia.routing import Registry, Step, Trace, step
 
 
 def scale(factor):
-    return lambda x, gain=1.0: x * factor * gain
+    return lambda x: x * factor
+
+
+@step("a", "space:s", name="a-to-s", cost=1.0, kind="encoder")
+def a_to_s(x, gain=1.0):
+    """Double, times a gain."""
+    return x * 2 * gain
 
 
 def small_registry():
     reg = Registry()
     reg._loaded = True
-    reg.register("a-to-s", "a", "space:s", lambda: scale(2), cost=1.0, kind="encoder", options=("gain",))
-    reg.register("a-to-t", "a", "space:t", lambda: scale(3), cost=0.5, kind="encoder")
-    reg.register("s-to-b", "space:s", "b", lambda: scale(5), cost=1.0, kind="decoder")
-    reg.register("t-to-b", "space:t", "b", lambda: scale(7), cost=2.0, kind="decoder")
-    reg.register("t-to-s", "space:t", "space:s", lambda: scale(11), cost=0.1)
-    reg.register("locked", "a", "b", lambda: scale(13), cost=0.01, available=lambda: False)
+    reg.add(a_to_s.__xmedia_step__)
+    reg.add(Step("a-to-t", "a", "space:t", scale(3), cost=0.5, kind="encoder"))
+    reg.add(Step("s-to-b", "space:s", "b", scale(5), cost=1.0, kind="decoder"))
+    reg.add(Step("t-to-b", "space:t", "b", scale(7), cost=2.0, kind="decoder"))
+    reg.add(Step("t-to-s", "space:t", "space:s", scale(11), cost=0.1))
+    reg.add(Step("locked", "a", "b", scale(13), cost=0.01, available=lambda: False))
     return reg
+
+
+def test_step_options_are_the_signature():
+    st = a_to_s.__xmedia_step__
+    assert st.options == ("gain",) and st.description == "Double, times a gain."
+    assert a_to_s(1.0, gain=3) == 6  # the decorated function is still the plain function
+
+
+@pytest.mark.parametrize("name, options", [("perceptual-image", ("max_side",)), ("perceptual-audio", ("onset_threshold",)),
+                                           ("perceptual-video", ("max_side", "progress"))])
+def test_encoder_options_reach_translate(name, options):
+    """Every keyword parameter of an encoder is an option of translate (no hand-kept option lists)."""
+    assert xmedia.routing.registry().steps[name].options == options
+
+
+def test_trace_keeps_every_intermediate():
+    reg = small_registry()
+    trace = reg.plan("a", "b").run(1.0, trace=True)
+    assert isinstance(trace, Trace) and trace.output == 3 * 11 * 5
+    assert trace["space:t"] == 3 and trace["space:s"] == 33 and trace["a"] == 1.0
+    with pytest.raises(KeyError, match="does not pass through"):
+        trace["space:zzz"]
 
 
 def test_cheapest_route_uses_the_bridge_when_cheaper():
@@ -62,7 +90,7 @@ def test_impossible_route_lists_what_is_possible():
 
 def test_accepts_predicate_filters_first_step():
     reg = small_registry()
-    reg.add(Step("only-big", "a", "b", lambda: scale(1), cost=0.0, accepts=lambda x: x > 100))
+    reg.add(Step("only-big", "a", "b", scale(1), cost=0.0, accepts=lambda x: x > 100))
     assert reg.plan("a", "b", x=1.0).steps[0].name != "only-big"
     assert reg.plan("a", "b", x=1000.0).steps[0].name == "only-big"
 
@@ -102,10 +130,14 @@ def test_missing_weights_raise_weights_error_when_asked_by_name():
 
 def test_bridge_object_can_be_spliced_in():
     class Brighten:
+        """A process-like object: called as ``bridge(embedding, **options)``; its options are ``run``'s."""
+
         src, dst = "space:perceptual", "space:perceptual"
 
-        def __call__(self, x, amount=0.2):
+        def run(self, x, amount=0.2):
             return x.replace(vector=np.clip(x.vector + amount, 0, 1))
+
+        __call__ = run
 
     base = xmedia.encode(Text("dark"))
     out = xmedia.translate(Text("dark"), to="perceptual", bridge=Brighten(), amount=0.3)

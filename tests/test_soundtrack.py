@@ -12,12 +12,23 @@ from hypothesis import strategies as st
 
 import xmedia
 from xmedia.adapters.composer import (
-    CONTROL_NAMES, ComposerControls, _Piece, beat_times, compose, detect_onsets, mix, parse_key, soundtrack,
+    CONTROL_NAMES,
+    ComposerControls,
+    Piece,
+    beat_times,
+    compose,
+    mix,
+    parse_key,
+    render,
 )
-from xmedia.bridges.soundtrack import AXES, PerceptualToComposer, default_bridge
+from xmedia.adapters.perceptual import AXES
+from xmedia.adapters.perceptual.audio import detect_onsets
+from xmedia.bridges.soundtrack import PerceptualToComposer
+from xmedia.cli import main
 from xmedia.errors import ConfigError, MediaError, XMediaError
 
 SR = 48000
+BRIDGE = PerceptualToComposer()  # the initial, research-grounded weights (what the route's step runs)
 
 
 def controls(duration_s, rate_hz=30, events=(), strengths=(), level=0.5, **kw) -> ComposerControls:
@@ -55,7 +66,9 @@ def phone():
 
 @pytest.fixture(scope="module")
 def phone_parts(phone):
-    return soundtrack(phone, seed=0, return_parts=True)
+    """(audio, embedding, controls): the soundtrack and what the route computed on the way."""
+    trace = xmedia.translate(phone, to="audio", seed=0, trace=True)
+    return trace.output, trace["space:perceptual"], trace["controls:composer"]
 
 
 # ------------------------------------------------------------------------------------------ real clips
@@ -64,7 +77,7 @@ def test_real_clip_end_to_end_through_translate(phone, phone_parts):
     assert isinstance(audio, xmedia.Audio)
     assert audio.sample_rate_hz == SR and audio.channels == 2
     assert audio.num_samples == round(phone.duration_s * SR)
-    assert same(audio, phone_parts[0])  # the route runs the same pipeline
+    assert same(audio, phone_parts[0])  # the same seed gives the same samples, call after call
     assert 0.05 < np.abs(audio.samples).max() <= 1.0
     # music plays throughout, not only at events: every second has sound
     sec = audio.mono()[: SR * 11].reshape(11, SR)
@@ -106,7 +119,7 @@ def test_music_follows_the_picture_pace_and_energy():
     calm[:, AXES.index("energy")] = calm[:, AXES.index("pace")] = 0.05
     busy = calm.copy()
     busy[:, AXES.index("energy")] = busy[:, AXES.index("pace")] = 0.6
-    c_calm, c_busy = default_bridge().controls(embedding(calm)), default_bridge().controls(embedding(busy))
+    c_calm, c_busy = BRIDGE.controls(embedding(calm)), BRIDGE.controls(embedding(busy))
     assert c_busy.tempo_bpm > c_calm.tempo_bpm + 20
     a_calm, a_busy = compose(c_calm, seed=1), compose(c_busy, seed=1)
     # more energy -> more drums -> more onsets per second
@@ -134,7 +147,7 @@ def test_exact_duration_and_determinism_for_any_rate(fps, frames, style, sr, see
     rng = np.random.default_rng(seed)
     track = rng.random((frames, 8)).astype(np.float32)
     events = sorted({int(i) for i in rng.integers(0, frames, 3)})
-    ctl = default_bridge().controls(embedding(track, fps, [Fraction(i) / fps for i in events]))
+    ctl = BRIDGE.controls(embedding(track, fps, [Fraction(i) / fps for i in events]))
     a = compose(ctl, style=style, seed=seed, sample_rate_hz=sr)
     assert a.num_samples == round(duration * sr) and a.channels == 2
     assert np.isfinite(a.samples).all() and np.abs(a.samples).max() <= 1.0
@@ -167,17 +180,15 @@ def test_event_sound_starts_on_the_event_sample(fps, event_frames, strengths):
 def test_windowed_render_has_no_seams(style, remix, monkeypatch, request):
     """Rendering in small windows gives the samples of a one-block render: notes that ring across a window's
     edge, chokes, ducks and the reverb's tail carry over, so nothing clicks at the seams."""
-    from xmedia.adapters import composer
-
     steps = 30 * 12
     t = np.linspace(0, 1, steps, dtype=np.float32)[:, None]
     track = np.clip(0.3 + 0.5 * np.abs(np.sin(6 * t + np.arange(len(CONTROL_NAMES)))), 0, 1)
     events = (Fraction(1, 3), Fraction(29, 10), Fraction(3), Fraction(61, 10), Fraction(9))
     ctl = ComposerControls(track, 30, Fraction(12), events, (0.9, 0.4, 1.0, 0.7, 0.2))
     bank = request.getfixturevalue("bank") if remix else None
-    monkeypatch.setattr(composer, "WINDOW_S", 1000.0)
+    monkeypatch.setattr(render, "WINDOW_S", 1000.0)
     whole = compose(ctl, style=style, seed=5, bank=bank).samples
-    monkeypatch.setattr(composer, "WINDOW_S", 0.7)
+    monkeypatch.setattr(render, "WINDOW_S", 0.7)
     windowed = compose(ctl, style=style, seed=5, bank=bank).samples
     assert windowed.shape == whole.shape and np.abs(whole).max() > 0.1
     assert np.abs(windowed - whole).max() < 1e-4
@@ -185,14 +196,14 @@ def test_windowed_render_has_no_seams(style, remix, monkeypatch, request):
 
 def test_tempo_override_gives_a_steady_beat():
     ctl = controls(8, events=())
-    piece = _Piece(ctl, SR, 8 * SR, np.random.default_rng(0), 0, "major", 120.0)
+    piece = Piece(ctl, SR, 8 * SR, np.random.default_rng(0), 0, "major", 120.0)
     beats, index = beat_times(piece, follow_pace=False)
     assert np.allclose(np.diff(beats), 0.5) and list(index[:5]) == [0, 1, 2, 3, 0]
 
 
 def test_strong_event_moves_the_downbeat_onto_it():
     ctl = controls(8, events=[Fraction(3217, 1000)], strengths=[0.9])
-    piece = _Piece(ctl, SR, 8 * SR, np.random.default_rng(0), 0, "major", 120.0)
+    piece = Piece(ctl, SR, 8 * SR, np.random.default_rng(0), 0, "major", 120.0)
     beats, index = beat_times(piece, follow_pace=False)
     j = int(np.argmin(np.abs(beats - 3.217)))
     assert abs(beats[j] - 3.217) < 1e-9 and index[j] == 0
@@ -205,7 +216,7 @@ def test_bridge_initial_mapping_follows_the_correspondences():
     def ctl(axis, value):
         t = base.copy()
         t[:, AXES.index(axis)] = value
-        return default_bridge().controls(embedding(t))
+        return BRIDGE.controls(embedding(t))
 
     assert ctl("pace", 0.9).tempo_bpm > ctl("pace", 0.1).tempo_bpm
     assert ctl("energy", 0.9).control("intensity").mean() > ctl("energy", 0.1).control("intensity").mean() + 0.3
@@ -213,7 +224,7 @@ def test_bridge_initial_mapping_follows_the_correspondences():
     assert ctl("brightness", 0.9).control("register").mean() > ctl("brightness", 0.1).control("register").mean()
     assert ctl("texture", 0.9).control("roughness").mean() > ctl("texture", 0.1).control("roughness").mean() + 0.3
     events = (Fraction(1, 3), Fraction(17, 30))
-    c = default_bridge().controls(embedding(base, events=events))
+    c = BRIDGE.controls(embedding(base, events=events))
     assert c.events_s == events and c.duration_s == 2 and c.rate_hz == 30
 
 
@@ -242,7 +253,7 @@ def test_one_frame_still_image_and_zero_duration_are_clear_errors(tmp_path, medi
     with pytest.raises(XMediaError):
         xmedia.translate(xmedia.load(still), to="audio")
     with pytest.raises(MediaError, match="no time"):
-        default_bridge().controls(xmedia.encode(xmedia.load(media("image", "fruits.jpg"))))
+        BRIDGE.controls(xmedia.encode(xmedia.load(media("image", "fruits.jpg"))))
     with pytest.raises(MediaError, match="zero duration"):
         controls(0)
     with pytest.raises(MediaError):
@@ -258,7 +269,7 @@ def test_corrupt_stream_mid_file_warns_and_scores_what_decoded(tmp_path, media):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         video = xmedia.load(bad)
-        audio = soundtrack(video, style="foley", max_side=96)
+        audio = xmedia.translate(video, to="audio", style="foley", max_side=96)
     assert any("decod" in str(w.message) for w in caught)
     assert audio.num_samples == round(video.duration_s * SR)
 
@@ -303,8 +314,8 @@ def test_remix_from_a_sample_bank(phone_parts, bank):
     # a dark, calm picture and a bright, rough one pick different hits
     dark, bright = np.full((60, 8), 0.1, np.float32), np.full((60, 8), 0.9, np.float32)
     ev = (Fraction(1, 2),)
-    a = compose(default_bridge().controls(embedding(dark, events=ev)), bank=bank, style="foley")
-    b = compose(default_bridge().controls(embedding(bright, events=ev)), bank=bank, style="foley")
+    a = compose(BRIDGE.controls(embedding(dark, events=ev)), bank=bank, style="foley")
+    b = compose(BRIDGE.controls(embedding(bright, events=ev)), bank=bank, style="foley")
     assert not np.allclose(a.samples, b.samples)
 
 
@@ -321,8 +332,6 @@ def test_mix_modes_keep_the_clip_audio(phone, phone_parts):
 
 # ------------------------------------------------------------------------------------------ CLI
 def test_cli_writes_mp4_with_copied_video_and_report(tmp_path, media):
-    from xmedia.cli import main
-
     src = media("video", "phone_portrait.mp4")
     out, report = tmp_path / "scored.mp4", tmp_path / "report.png"
     assert main(["translate", str(src), "--to", "audio", "-o", str(out), "--mix", "under", "--seed", "3",
@@ -336,8 +345,6 @@ def test_cli_writes_mp4_with_copied_video_and_report(tmp_path, media):
 
 
 def test_cli_audio_only_with_flags_and_bad_output(tmp_path, media, capsys):
-    from xmedia.cli import main
-
     src = media("video", "megamind.avi")
     out = tmp_path / "foley.wav"
     assert main(["translate", str(src), "--to", "audio", "-o", str(out), "--style", "foley", "--tempo", "96",

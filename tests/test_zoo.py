@@ -92,7 +92,7 @@ def test_text_bridge_fits_its_lexicon_and_orders_opposites():
         hi, lo = np.argmax(np.where(train_words, lex.b[:, i], -1)), np.argmin(np.where(train_words, lex.b[:, i], 2))
         p = bridge.predict([lex.sources[hi], lex.sources[lo]])[:, i]
         assert p[0] > p[1] + 0.5, (i, lex.sources[hi], lex.sources[lo], p)
-    emb = bridge.embed("a bright and happy song")
+    emb = bridge("a bright and happy song")
     assert emb.space == "perceptual" and emb["brightness"] > 0.6
 
 
@@ -100,3 +100,79 @@ def test_import_xmedia_stays_free_of_torch():
     out = subprocess.run([sys.executable, "-c", "import sys, xmedia, xmedia.zoo; print('torch' in sys.modules)"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_list_works_right_after_import_xmedia():
+    code = "import sys, xmedia; print(xmedia.zoo.list()); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    names, torch_loaded = out.stdout.strip().splitlines()
+    assert "'text-perceptual@1'" in names and torch_loaded == "False"
+
+
+def test_index_recipes_and_shipped_configs_carry_their_kind():
+    from xmedia.formats import json_kind
+
+    assert json_kind(zoo.INDEX) == "zoo-index" and "kind" not in zoo.index()
+    for path in zoo.RECIPES.glob("*.json"):
+        assert json_kind(path) == "recipe" and "kind" not in zoo.recipe(path.stem)
+    for name in zoo.list():
+        cfg = json.loads((zoo.path(name) / "config.json").read_text())
+        assert next(iter(cfg)) == "kind" and cfg["kind"] == "process"
+        assert cfg["module"] == type(zoo.load(name)).__module__ == "xmedia.bridges.models"
+        assert cfg["sha256"] == zoo.info(name)["sha256"]
+
+
+def test_every_index_entry_is_a_route_step():
+    from xmedia.routing import registry
+
+    steps = registry().steps
+    for name in zoo.index():
+        entry = zoo.info(name)
+        step = steps[f"zoo:{name}"]
+        assert (step.src, step.dst) == (entry["src"], entry["dst"]) and entry["class"] in step.description
+    assert {f"zoo:{name}" for name in zoo.index()} == {n for n in steps if n.startswith("zoo:")}
+
+
+def test_av_bridge_embeds_a_clip_and_its_sound_in_the_av_space(media):
+    import warnings
+
+    import xmedia
+    from xmedia.adapters import perceptual
+    from xmedia.bridges.features import embedding_features
+
+    bridge = zoo.load("av-perceptual@1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        video = xmedia.load(media("video", "phone_portrait.mp4"))
+    seen, heard = perceptual.encode(video), perceptual.encode(video.audio)
+    v, a = bridge(seen), bridge(heard)
+    assert v.space == a.space == "av" and v.dim == a.dim == bridge.out_dim
+    assert abs(np.linalg.norm(v.vector) - 1) < 1e-5 and abs(np.linalg.norm(a.vector) - 1) < 1e-5
+    n_bins = bridge.config["features"]["n_bins"]
+    with torch.no_grad():  # the video tower for a video, the audio tower for a sound, on the training features
+        expect_v = bridge.encode_video(torch.as_tensor(embedding_features(seen, n_bins))[None])[0].numpy()
+        expect_a = bridge.encode_audio(torch.as_tensor(embedding_features(heard, n_bins))[None])[0].numpy()
+    np.testing.assert_allclose(v.vector, expect_v, atol=1e-6)
+    np.testing.assert_allclose(a.vector, expect_a, atol=1e-6)
+    routed = xmedia.translate(video, to="space:av", via="zoo:av-perceptual")
+    np.testing.assert_allclose(routed.vector, v.vector, atol=1e-6)
+    with pytest.raises(xmedia.MediaError, match="timed perceptual"):
+        bridge(xmedia.encode(xmedia.Text("a calm night")))
+
+
+def test_saved_processes_round_trip_through_xmedia_load(tmp_path):
+    import xmedia
+
+    torch.manual_seed(0)
+    mlp = MLPBridge(6, 3, hidden=[8], output="sigmoid", src="space:perceptual", dst="space:perceptual").eval()
+    mlp.norm.fit(torch.randn(40, 6) * 2 + 1)
+    text = zoo.load("text-perceptual@1")
+    x = torch.randn(5, 6)
+    for bridge, probe in ((mlp, x), (text, text.featurize(["glowing", "icy", "thunderous"]))):
+        folder = bridge.save_pretrained(tmp_path / type(bridge).__name__)
+        again = xmedia.load(folder)
+        assert type(again) is type(bridge) and again.config == bridge.config and again.card == bridge.card
+        with torch.no_grad():
+            assert torch.equal(again(probe), bridge(probe))
+    phrase = "a dark rumbling drone"
+    np.testing.assert_array_equal(xmedia.load(tmp_path / "TextPerceptualBridge")(phrase).vector, text(phrase).vector)

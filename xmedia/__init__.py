@@ -1,7 +1,10 @@
-"""xmedia: cross-media translation through a shared embedding space and remixable bridges.
+"""xmedia: cross-media translation through a shared embedding space and remixable processes.
 
-``import xmedia`` is cheap: heavy libraries (torch, av, cv2, transformers) load when first used.
+``import xmedia`` is cheap: heavy libraries (torch, av, cv2, transformers) load when first used, and so do the
+subpackages ``xmedia.zoo``, ``xmedia.bridges`` and ``xmedia.adapters`` (``xmedia.zoo.list()`` just works).
 """
+from importlib import import_module
+
 from .embedding import Embedding
 from .errors import ConfigError, MediaError, RouteError, WeightsError, XMediaError
 from .media import Audio, Frame, Image, Motion, Rig, Text, Video
@@ -10,45 +13,45 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Audio", "Embedding", "Frame", "Image", "Motion", "Rig", "Text", "Video",
-    "XMediaError", "MediaError", "RouteError", "WeightsError", "ConfigError",
+    "XMediaError", "MediaError", "RouteError", "WeightsError", "ConfigError", "DecodeWarning",
     "load", "save", "info", "translate", "plan", "routes", "encode", "stream",
 ]
 
+_LAZY_MODULES = ("zoo", "bridges", "adapters", "io", "routing", "streaming", "formats", "process")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return import_module(f".{name}", __name__)
+    if name == "DecodeWarning":
+        return import_module(".avio", __name__).DecodeWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 def load(src, kind=None, **options):
-    from .io import load as _load
+    """Media (or any object xmedia saved) from a path, ``bytes`` or an ndarray."""
+    return import_module(".io", __name__).load(src, kind, **options)
 
-    return _load(src, kind, **options)
 
-
-def save(media, path, **options):
-    from .io import save as _save
-
-    return _save(media, path, **options)
+def save(obj, path, **options):
+    return import_module(".io", __name__).save(obj, path, **options)
 
 
 def info(path):
-    from .io import info as _info
-
-    return _info(path)
+    return import_module(".io", __name__).info(path)
 
 
-def translate(x, to, via=None, bridge=None, **options):
-    from .routing import translate as _translate
-
-    return _translate(x, to, via=via, bridge=bridge, **options)
+def translate(x, to, via=None, bridge=None, trace=False, **options):
+    """Translate ``x`` into ``to`` along the cheapest route; ``trace=True`` also returns every intermediate."""
+    return import_module(".routing", __name__).translate(x, to, via=via, bridge=bridge, trace=trace, **options)
 
 
 def plan(x, to, via=None, bridge=None):
-    from .routing import plan as _plan
-
-    return _plan(x, to, via=via, bridge=bridge)
+    return import_module(".routing", __name__).plan(x, to, via=via, bridge=bridge)
 
 
 def routes():
-    from .routing import routes as _routes
-
-    return _routes()
+    return import_module(".routing", __name__).routes()
 
 
 def encode(x, space="perceptual", **options):
@@ -57,6 +60,4 @@ def encode(x, space="perceptual", **options):
 
 
 def stream(source, to, **options):
-    from .streaming import stream as _stream
-
-    return _stream(source, to, **options)
+    return import_module(".streaming", __name__).stream(source, to, **options)

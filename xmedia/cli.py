@@ -1,51 +1,20 @@
 """Command line: ``xmedia info | routes | translate | ...``.
 
-Feature areas plug in through modules in ``xmedia.commands`` (listed in ``COMMAND_MODULES``), each with any of:
-``add_translate_arguments(parser)`` (flags for ``translate``), ``handle_translate(args, x, to) -> bool`` (take
-over a translation it knows better, e.g. muxing a soundtrack into an mp4) and ``add_commands(subparsers)``
-(new verbs such as ``apply``, ``stream``, ``train``). Errors of the project's type print one clear line.
+This is the CLI shell: every translation is one ``translate(..., trace=True)`` call; the feature areas in
+``xmedia.commands`` (see its docstring for the protocol) add flags, turn them into route options and write the
+result and its reports. Errors of the project's type print one clear line.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 from pathlib import Path
 
+from .commands import look, parse_options, robot, soundtrack, train
 from .errors import XMediaError
 
-COMMAND_MODULES = [
-    "xmedia.commands.soundtrack",
-    "xmedia.commands.look",
-    "xmedia.commands.robot",
-    "xmedia.commands.train",
-]
-
-
-def _extensions():
-    mods = []
-    for name in COMMAND_MODULES:
-        try:
-            mods.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return mods
-
-
-def parse_options(pairs) -> dict:
-    """``--option key=value`` pairs; values parsed as JSON where they can be (numbers, true/false)."""
-    out = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise XMediaError(f"--option takes key=value, got {pair!r}")
-        key, value = pair.split("=", 1)
-        try:
-            out[key.replace("-", "_")] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.replace("-", "_")] = value
-    return out
+AREAS = (soundtrack, look, robot, train)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,13 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra option for the route's steps")
     s.set_defaults(func=cmd_translate)
 
-    exts = _extensions()
-    for mod in exts:
-        if hasattr(mod, "add_translate_arguments"):
-            mod.add_translate_arguments(s)
-        if hasattr(mod, "add_commands"):
-            mod.add_commands(sub)
-    p.set_defaults(extensions=exts)
+    for area in AREAS:
+        if hasattr(area, "add_translate_arguments"):
+            area.add_translate_arguments(s)
+        if hasattr(area, "add_commands"):
+            area.add_commands(sub)
     return p
 
 
@@ -113,28 +80,29 @@ def cmd_routes(args) -> int:
     return 0
 
 
-def translate_options(args) -> dict:
-    opts = parse_options(args.option)
-    if args.seed is not None:
-        opts["seed"] = args.seed
-    return opts
-
-
 def cmd_translate(args) -> int:
-    from . import load, translate
-    from .routing import _node_name, plan
+    from .io import load
+    from .routing import node_name, plan
 
     x = load(args.input)
-    to = _node_name(args.to)
-    for mod in args.extensions:
-        handler = getattr(mod, "handle_translate", None)
-        if handler is not None and handler(args, x, to):
-            return 0
+    to = node_name(args.to)
+    for area in AREAS:
+        if hasattr(area, "check_output"):
+            area.check_output(args, x, to)
     route = plan(x, to, via=args.via, bridge=args.bridge)
-    options = translate_options(args)
+    options = parse_options(args.option)
+    if args.seed is not None:
+        options["seed"] = args.seed
+    for area in AREAS:
+        if hasattr(area, "translate_options"):
+            options.update(area.translate_options(args, to))
     if "progress" in route.options():
-        options.setdefault("progress", True)
-    result = translate(x, to=to, via=args.via, bridge=args.bridge, **options)
+        options.setdefault("progress", sys.stderr.isatty())  # bars for people, not for logs
+    trace = route.run(x, trace=True, **options)
+    for area in AREAS:
+        if hasattr(area, "write_result") and area.write_result(args, x, trace):
+            return 0
+    result = trace.output
     if not hasattr(result, "save"):
         raise XMediaError(f"the result ({type(result).__name__}) cannot be saved to a file")
     result.save(Path(args.output))

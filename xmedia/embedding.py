@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 
-from .errors import MediaError
+from . import formats
+from .errors import ConfigError, MediaError
+from .formats import Format, is_json_kind
 from .media import _check_finite, _frozen_array, as_fraction
 
 
@@ -105,8 +109,6 @@ class Embedding:
 
         For decoders that need time (a soundtrack, a motion): a photo or a phrase becomes a held mood.
         """
-        from .errors import ConfigError
-
         if self.track is not None:
             if duration_s is not None:
                 raise ConfigError("duration_s is for still media (image, text); a clip's output lasts as long as the clip")
@@ -126,51 +128,64 @@ class Embedding:
 
     def save(self, path):
         """Write as ``.npz`` (arrays + metadata) or ``.json``, atomically."""
-        import json
-        from pathlib import Path
-
-        from .atomic import atomic_path
-
-        path = Path(path)
-        meta = {"space": self.space, "axes": list(self.axes) if self.axes else None, "source": self.source,
-                "rate_hz": str(self.rate_hz) if self.rate_hz else None,
-                "duration_s": str(self.duration_s) if self.duration_s is not None else None,
-                "start_s": str(self.start_s), "events_s": [str(e) for e in self.events_s],
-                "event_strengths": list(self.event_strengths)}
-        if path.suffix.lower() not in (".npz", ".json"):
-            raise MediaError(f"{path}: an Embedding is saved as .npz or .json")
-        with atomic_path(path) as tmp:
-            if path.suffix.lower() == ".json":
-                meta.update(vector=self.vector.tolist(), track=None if self.track is None else self.track.tolist())
-                tmp.write_text(json.dumps(meta))
-            else:
-                arrays = {"vector": self.vector} if self.track is None else {"vector": self.vector, "track": self.track}
-                with open(tmp, "wb") as fh:
-                    np.savez(fh, meta=json.dumps(meta), **arrays)
-        return path
+        return formats.save(self, path)
 
     @classmethod
     def load(cls, path) -> "Embedding":
-        import json
-        from pathlib import Path
-
-        path = Path(path)
-        try:
-            if path.suffix.lower() == ".json":
-                d = json.loads(path.read_text())
-                vector, track = d.pop("vector"), d.pop("track")
-            else:
-                with np.load(path, allow_pickle=False) as z:
-                    d = json.loads(str(z["meta"]))
-                    vector, track = z["vector"], z["track"] if "track" in z else None
-        except (OSError, ValueError, KeyError) as exc:
-            raise MediaError(f"{path}: not a saved Embedding ({exc})") from None
-        frac = lambda v: None if v is None else Fraction(v)
-        return cls(d["space"], np.asarray(vector), track=None if track is None else np.asarray(track),
-                   rate_hz=frac(d["rate_hz"]), duration_s=frac(d["duration_s"]),
-                   axes=tuple(d["axes"]) if d["axes"] else None, events_s=tuple(map(Fraction, d["events_s"])),
-                   event_strengths=tuple(d["event_strengths"]), source=d["source"], start_s=Fraction(d["start_s"]))
+        return _read(Path(path))
 
     def __repr__(self):
         t = f", track {self.num_steps}x{self.dim} at {self.rate_hz} Hz" if self.track is not None else ""
         return f"Embedding(space={self.space!r}, dim={self.dim}{t}, events={len(self.events_s)})"
+
+
+def _meta(emb: Embedding) -> dict:
+    return formats.tagged("embedding", {
+        "space": emb.space, "axes": list(emb.axes) if emb.axes else None, "source": emb.source,
+        "rate_hz": str(emb.rate_hz) if emb.rate_hz else None,
+        "duration_s": str(emb.duration_s) if emb.duration_s is not None else None, "start_s": str(emb.start_s),
+        "events_s": [str(e) for e in emb.events_s], "event_strengths": list(emb.event_strengths)})
+
+
+def _write(emb: Embedding, tmp: Path) -> None:
+    meta = _meta(emb)
+    if tmp.suffix.lower() == ".json":
+        meta.update(vector=emb.vector.tolist(), track=None if emb.track is None else emb.track.tolist())
+        tmp.write_text(json.dumps(meta))
+        return
+    arrays = {"vector": emb.vector} if emb.track is None else {"vector": emb.vector, "track": emb.track}
+    with open(tmp, "wb") as fh:
+        np.savez(fh, meta=json.dumps(meta), **arrays)
+
+
+def _read(path: Path) -> Embedding:
+    try:
+        if path.suffix.lower() == ".json":
+            d = json.loads(path.read_text())
+            vector, track = d.pop("vector"), d.pop("track")
+        else:
+            with np.load(path, allow_pickle=False) as z:
+                d = json.loads(str(z["meta"]))
+                vector, track = z["vector"], z["track"] if "track" in z else None
+        frac = lambda v: None if v is None else Fraction(v)  # noqa: E731
+        return Embedding(d["space"], np.asarray(vector), track=None if track is None else np.asarray(track),
+                         rate_hz=frac(d["rate_hz"]), duration_s=frac(d["duration_s"]),
+                         axes=tuple(d["axes"]) if d["axes"] else None, events_s=tuple(map(Fraction, d["events_s"])),
+                         event_strengths=tuple(d["event_strengths"]), source=d["source"],
+                         start_s=Fraction(d["start_s"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise MediaError(f"{path}: not a saved Embedding ({type(exc).__name__}: {exc})") from None
+
+
+def _is_embedding_npz(path: Path) -> bool:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return "meta" in z.files and "vector" in z.files
+    except (OSError, ValueError):
+        return False
+
+
+FORMATS = (
+    Format("embedding", (".json",), _read, _write, types=(Embedding,), sniff=is_json_kind("embedding")),
+    Format("embedding", (".npz",), _read, _write, types=(Embedding,), sniff=_is_embedding_npz),
+)

@@ -1,42 +1,46 @@
-"""Reading and writing media: ``load(path | bytes | ndarray)`` and ``save(media, path)``.
+"""Reading and writing media: ``load(path | bytes | ndarray)`` and ``save(obj, path)``.
 
-Video goes through PyAV (rotation side data applied, real timestamps kept, audio track decoded alongside,
-frames decoded lazily); audio through soundfile with PyAV as the fallback (mp3, m4a/aac); images through
-OpenCV; Motion as CSV, NPZ or JSON. Every write is atomic. Errors are ``MediaError`` naming file and problem.
+Files go through the format registry (``xmedia.formats``): this module registers the media formats. Video
+goes through PyAV (``xmedia.avio``: rotation applied, real timestamps kept, audio decoded alongside, frames
+decoded lazily); audio through soundfile with PyAV as the fallback (mp3, m4a/aac); images through OpenCV;
+Motion as CSV, NPZ or JSON; a saved process is a folder. Every write is atomic. Errors are ``MediaError``
+naming the file and the problem.
 """
 from __future__ import annotations
 
 import io as _io
 import json
-import warnings
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
+from . import formats
+from .avio import DecodeWarning, decode_audio, load_av, open_container, write_audio, write_video, write_video_with_audio
 from .errors import MediaError
-from .media import Audio, Frame, Image, Motion, Text, Video, as_fraction
+from .formats import Format, is_json_kind, json_kind, tagged
+from .media import Audio, Image, Motion, Text, Video
 
-VIDEO_EXT = {".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".gif"}
-AUDIO_EXT = {".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus"}
-IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-MOTION_EXT = {".csv", ".npz", ".json"}
-TEXT_EXT = {".txt"}
+__all__ = ["load", "save", "info", "write_video_with_audio", "decode_audio", "DecodeWarning", "VIDEO_EXT",
+           "AUDIO_EXT", "IMAGE_EXT", "MOTION_EXT", "TEXT_EXT"]
 
-
-class DecodeWarning(UserWarning):
-    """Part of a file could not be decoded; what could be decoded is used."""
+VIDEO_EXT = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", ".gif")
+AUDIO_EXT = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus")
+IMAGE_EXT = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+MOTION_EXT = (".csv", ".npz", ".json")
+TEXT_EXT = (".txt",)
+MEDIA_TYPES = (Video, Audio, Image, Motion, Text)
 
 
 # ---------------------------------------------------------------------------------------------- loading
 def load(src, kind: str | None = None, **options):
-    """Load a file path, ``bytes`` or ndarray as Video, Audio, Image, Motion or Text.
+    """Load a file path, ``bytes`` or ndarray: media, or any object ``save`` wrote (a look, a trajectory,
+    an embedding, a saved process folder...).
 
     For arrays pass what cannot be guessed: ``sample_rate_hz=`` (audio), ``fps=`` (video), ``rate_hz=`` (motion).
     """
-    if isinstance(src, (Video, Audio, Image, Motion, Text)):
+    if isinstance(src, MEDIA_TYPES):
         return src
     if isinstance(src, np.ndarray):
         return _from_array(src, kind, **options)
@@ -47,32 +51,14 @@ def load(src, kind: str | None = None, **options):
     path = Path(src)
     if not path.exists():
         raise MediaError(f"{path}: no such file")
-    if path.is_dir():
-        raise MediaError(f"{path} is a directory; give a media file")
-    if path.stat().st_size == 0:
+    if path.is_file() and path.stat().st_size == 0:
         raise MediaError(f"{path} is empty (0 bytes)")
-    ext = path.suffix.lower()
-    kind = kind or _kind_from_ext(ext, path)
-    if kind == "image":
-        return _load_image(path.read_bytes(), str(path))
-    if kind == "audio":
-        return _load_audio(path, str(path))
-    if kind == "motion":
-        return _load_motion(path)
-    if kind == "text":
-        return Text(path.read_text())
-    return _load_av(lambda: str(path), str(path), want=kind)
+    return formats.load(path, kind, **options)
 
 
-def _kind_from_ext(ext: str, path: Path) -> str:
-    for kind, exts in (("video", VIDEO_EXT), ("audio", AUDIO_EXT), ("image", IMAGE_EXT), ("motion", MOTION_EXT),
-                       ("text", TEXT_EXT)):
-        if ext in exts:
-            return kind
-    raise MediaError(
-        f"{path}: unknown extension {ext!r}. Known: video {sorted(VIDEO_EXT)}, audio {sorted(AUDIO_EXT)}, "
-        f"image {sorted(IMAGE_EXT)}, motion {sorted(MOTION_EXT)}; or pass kind='video'|'audio'|..."
-    )
+def save(obj, path, **options) -> Path:
+    """Write ``obj`` to ``path`` atomically; the format follows its type and the extension."""
+    return formats.save(obj, path, **options)
 
 
 def _from_array(arr: np.ndarray, kind: str | None, **options):
@@ -124,7 +110,7 @@ def _from_bytes(data: bytes, kind: str | None, **options):
         return _load_image(data, "<bytes>")
     if kind == "audio" and data[:4] != b"\x00\x00\x00\x1c":
         return _load_audio(data, "<bytes>")
-    return _load_av(lambda: _io.BytesIO(data), "<bytes>", want=kind)
+    return load_av(lambda: _io.BytesIO(data), "<bytes>", want=kind)
 
 
 def _load_image(data: bytes, name: str) -> Image:
@@ -149,7 +135,7 @@ def _load_audio(src, name: str) -> Audio:
         data, rate = sf.read(_io.BytesIO(src) if isinstance(src, bytes) else str(src), dtype="float32", always_2d=True)
     except Exception:  # libsndfile cannot read it (m4a, some mp3): PyAV can
         opener = (lambda: _io.BytesIO(src)) if isinstance(src, bytes) else (lambda: str(src))
-        return _load_av(opener, name, want="audio")
+        return load_av(opener, name, want="audio")
     if data.shape[0] == 0:
         raise MediaError(f"{name}: the audio has no samples (zero length)")
     if not np.isfinite(data).all():
@@ -157,176 +143,30 @@ def _load_audio(src, name: str) -> Audio:
     return Audio(data, rate)
 
 
-def _open(opener: Callable[[], Any], name: str):
-    import av
-
-    try:
-        return av.open(opener(), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise MediaError(f"{name}: cannot be opened as media ({exc}). Is the file complete and of a known format?") from None
+def _read_video(path: Path) -> Video | Audio:
+    return load_av(lambda: str(path), str(path), want="video")
 
 
-def _video_stream(container):
-    import av
-
-    pic = av.stream.Disposition.attached_pic
-    streams = [s for s in container.streams.video if pic not in s.disposition]
-    return streams[0] if streams else None
+def _read_audio(path: Path) -> Audio:
+    return _load_audio(path, str(path))
 
 
-def _load_av(opener: Callable[[], Any], name: str, want: str | None = None):
-    import av
-
-    with _open(opener, name) as c:
-        vs = _video_stream(c)
-        has_audio = bool(c.streams.audio)
-        if want == "audio" or (vs is None and want != "video"):
-            if not has_audio:
-                raise MediaError(f"{name}: has no audio stream")
-            return decode_audio(opener, name)
-        if vs is None:
-            raise MediaError(f"{name}: has no video stream" + (" (it is audio: load it as audio)" if has_audio else ""))
-        index, time_base = vs.index, vs.time_base
-        fps = vs.average_rate or vs.guessed_rate or vs.base_rate
-        pts = _scan_pts(c, vs, name)
-    with _open(opener, name) as c:
-        vs = c.streams[index]
-        vs.thread_type = "AUTO"
-        try:
-            first = next(c.decode(vs))
-        except (StopIteration, av.error.FFmpegError) as exc:
-            raise MediaError(f"{name}: the video stream has no decodable frames ({exc or 'empty'})") from None
-        rotation = int(round(getattr(first, "rotation", 0) or 0)) % 360
-        w, h = first.width, first.height
-    if rotation in (90, 270):
-        w, h = h, w
-    if not fps:
-        fps = Fraction(len(pts) - 1, 1) / ((int(pts[-1]) - int(pts[0])) * time_base) if len(pts) > 1 else Fraction(25)
-    audio = decode_audio(opener, name, quiet=True) if has_audio else None
-    reader = _FrameReader(opener, name, index, rotation, pts, time_base)
-    return Video(frames=None, fps=Fraction(fps), pts=pts, time_base=Fraction(time_base), audio=audio,
-                 rotation_deg=rotation, width=w, height=h, reader=reader, source=name)
+def _read_image(path: Path) -> Image:
+    return _load_image(path.read_bytes(), str(path))
 
 
-def _scan_pts(container, vs, name) -> np.ndarray:
-    """Presentation timestamps of every video packet, read by demuxing only (no decoding)."""
-    import av
-
-    pts = []
-    try:
-        for pkt in container.demux(vs):
-            if pkt.size == 0:
-                continue
-            t = pkt.pts if pkt.pts is not None else pkt.dts
-            if t is not None:
-                pts.append(t)
-    except av.error.FFmpegError as exc:
-        warnings.warn(f"{name}: stopped reading at a damaged packet ({exc}); using what came before", DecodeWarning)
-    if not pts:
-        raise MediaError(f"{name}: the video stream has no frames")
-    return np.unique(np.asarray(pts, dtype=np.int64))
+def _read_text(path: Path) -> Text:
+    return Text(path.read_text())
 
 
-class _FrameReader:
-    """Decodes frames on demand (a fresh container per pass), rotated to display orientation."""
+def _read_process(path: Path):
+    from .process import Process  # torch: loaded only when a saved process is read
 
-    def __init__(self, opener, name, index, rotation, pts, time_base):
-        self.opener, self.name, self.index, self.rotation = opener, name, index, rotation
-        self.pts, self.time_base = pts, Fraction(time_base)
-
-    def __call__(self, max_side=None, start=0, stop=None):
-        import av
-
-        stop = len(self.pts) if stop is None else min(stop, len(self.pts))
-        with _open(self.opener, self.name) as c:
-            vs = c.streams[self.index]
-            vs.thread_type = "AUTO"
-            i = 0
-            try:
-                for frame in c.decode(vs):
-                    if i >= stop:
-                        break
-                    if i >= start:
-                        yield Frame(i, (int(self.pts[i]) - int(self.pts[0])) * self.time_base, self._rgb(frame, max_side))
-                    i += 1
-            except av.error.FFmpegError as exc:
-                warnings.warn(f"{self.name}: decoding stopped at frame {i} ({exc}); the rest is skipped", DecodeWarning)
-            if i < min(stop, len(self.pts)) - 1 and i < stop:
-                warnings.warn(f"{self.name}: only {i} of {len(self.pts)} frames could be decoded", DecodeWarning)
-
-    def _rgb(self, frame, max_side):
-        w, h = frame.width, frame.height
-        if max_side and max(w, h) > max_side:
-            s = max_side / max(w, h)
-            w, h = max(2, round(w * s)) // 2 * 2, max(2, round(h * s)) // 2 * 2
-            if frame.format.name == "yuv420p":
-                arr = _small_rgb_from_yuv420p(frame, w, h)
-            else:
-                arr = frame.to_ndarray(format="rgb24", width=w, height=h, interpolation="AREA")
-        else:
-            arr = frame.to_ndarray(format="rgb24")
-        if self.rotation:
-            arr = np.ascontiguousarray(np.rot90(arr, k=self.rotation // 90))
-        return arr
+    return Process.from_pretrained(path)
 
 
-def _small_rgb_from_yuv420p(frame, w: int, h: int) -> np.ndarray:
-    """Downscale the Y, U and V planes first, then convert the small picture to RGB.
-
-    Analysis wants small frames; converting the full-size frame to RGB before shrinking it (what swscale does)
-    costs more than decoding it. Area-averaging each plane and converting afterwards gives the same picture.
-    """
-    import cv2
-
-    def plane(i, pw, ph, out_w, out_h):
-        p = frame.planes[i]
-        arr = np.frombuffer(p, np.uint8).reshape(-1, p.line_size)[:ph, :pw]
-        return cv2.resize(arr, (out_w, out_h), interpolation=cv2.INTER_AREA)
-
-    y = plane(0, frame.width, frame.height, w, h)
-    u = plane(1, (frame.width + 1) // 2, (frame.height + 1) // 2, w // 2, h // 2)
-    v = plane(2, (frame.width + 1) // 2, (frame.height + 1) // 2, w // 2, h // 2)
-    i420 = np.concatenate([y.ravel(), u.ravel(), v.ravel()]).reshape(h * 3 // 2, w)
-    return cv2.cvtColor(i420, cv2.COLOR_YUV2RGB_I420)
-
-
-def decode_audio(opener, name: str, quiet: bool = False) -> Audio | None:
-    """The first audio stream as float32; a damaged tail is dropped with a warning."""
-    import av
-
-    chunks, rate = [], None
-    with _open(opener, name) as c:
-        if not c.streams.audio:
-            raise MediaError(f"{name}: has no audio stream")
-        st = c.streams.audio[0]
-        rate = st.rate or st.codec_context.sample_rate
-        layout = st.layout.name if st.layout else "stereo"
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-        bad = 0
-        try:
-            for packet in c.demux(st):
-                try:
-                    frames = st.decode(packet)
-                except av.error.FFmpegError:
-                    bad += 1  # a damaged packet (e.g. an incomplete last AC-3 frame): skip it
-                    continue
-                for frame in frames:
-                    for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
-        except (av.error.FFmpegError, ValueError) as exc:
-            warnings.warn(f"{name}: audio reading stopped early ({exc}); using what was decoded", DecodeWarning)
-        if bad:
-            warnings.warn(f"{name}: skipped {bad} damaged audio packet(s)", DecodeWarning)
-    if not chunks:
-        if quiet:
-            return None
-        raise MediaError(f"{name}: the audio stream has no samples (zero length)")
-    samples = np.concatenate(chunks, axis=1).T
-    if not np.isfinite(samples).all():
-        samples = np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
-    return Audio(np.clip(samples, -1, 1), rate)
+def _write_process(process, tmp: Path, card: dict | None = None) -> None:
+    process.write_pretrained(tmp, card=card)
 
 
 def _load_motion(path: Path) -> Motion:
@@ -383,30 +223,11 @@ def _split_unit(h: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------------------------------------- saving
-def save(media, path, **options) -> Path:
-    """Write ``media`` to ``path`` atomically; the format follows the extension."""
-    path = Path(path)
-    ext = path.suffix.lower()
-    writers = {Audio: _save_audio, Image: _save_image, Video: _save_video, Motion: _save_motion, Text: _save_text}
-    writer = writers.get(type(media))
-    if writer is None:
-        if hasattr(media, "save") and not isinstance(media, (Audio, Image, Video, Motion, Text)):
-            return media.save(path, **options)
-        raise MediaError(f"cannot save a {type(media).__name__}")
-    allowed = {_save_audio: AUDIO_EXT | {".mp4"}, _save_image: IMAGE_EXT, _save_video: VIDEO_EXT,
-               _save_motion: MOTION_EXT, _save_text: TEXT_EXT}[writer]
-    if ext not in allowed:
-        raise MediaError(f"{path}: cannot write a {type(media).__name__} as {ext!r}; use one of {sorted(allowed)}")
-    with atomic_path(path) as tmp:
-        writer(media, tmp, **options)
-    return path
-
-
-def _save_text(text: Text, tmp: Path):
+def _write_text(text: Text, tmp: Path):
     tmp.write_text(text.text)
 
 
-def _save_image(img: Image, tmp: Path, quality: int = 95):
+def _write_image(img: Image, tmp: Path, quality: int = 95):
     import cv2
 
     p = img.pixels
@@ -421,7 +242,7 @@ def _save_image(img: Image, tmp: Path, quality: int = 95):
         raise MediaError(f"OpenCV could not write {tmp.suffix} images")
 
 
-def _save_audio(audio: Audio, tmp: Path, bitrate: int = 192_000):
+def _write_audio(audio: Audio, tmp: Path, bitrate: int = 192_000):
     ext = tmp.suffix.lower()
     if ext in (".wav", ".flac", ".ogg", ".oga"):
         import soundfile as sf
@@ -432,99 +253,19 @@ def _save_audio(audio: Audio, tmp: Path, bitrate: int = 192_000):
             for a in range(0, max(1, audio.num_samples), block):
                 f.write(np.clip(audio.samples[a : a + block], -1, 1))
         return
-    import av
-
-    codec = {".mp3": "libmp3lame", ".opus": "libopus"}.get(ext, "aac")
-    fmt = {".m4a": "mp4", ".aac": "adts", ".mp4": "mp4"}.get(ext)
-    with av.open(str(tmp), "w", format=fmt) as c:
-        _encode_audio(c, *_add_audio_stream(c, audio, codec, bitrate))
+    write_audio(audio, tmp, bitrate)
 
 
-def _add_audio_stream(container, audio: Audio, codec: str, bitrate: int):
-    """Add an audio stream (before any packet is muxed); returns the stream and the audio to encode."""
-    if codec == "libopus" and audio.sample_rate_hz != 48000:
-        audio = audio.resample(48000)
-    st = container.add_stream(codec, rate=audio.sample_rate_hz)
-    st.layout = "stereo" if audio.channels >= 2 else "mono"
-    st.bit_rate = bitrate
-    return st, audio
-
-
-def _encode_audio(container, st, audio: Audio):
-    import av
-
-    samples = audio.samples[:, :2] if audio.channels >= 2 else audio.samples[:, :1]
-    block = 1024 * 8
-    for i in range(0, samples.shape[0], block):
-        chunk = np.ascontiguousarray(samples[i : i + block].T.astype(np.float32))
-        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=st.layout.name)
-        frame.sample_rate = audio.sample_rate_hz
-        frame.pts = i
-        for pkt in st.encode(frame):
-            container.mux(pkt)
-    for pkt in st.encode(None):
-        container.mux(pkt)
-
-
-def _save_video(video: Video, tmp: Path, crf: int = 20, audio: Audio | None = None, progress: bool = False):
-    """H.264 + AAC (mp4/mov/mkv), VP9 + Opus (webm), MPEG-4 (avi) or GIF, via PyAV / Pillow."""
-    ext = tmp.suffix.lower()
-    audio = audio if audio is not None else video.audio
-    if ext == ".gif":
-        return _save_gif(video, tmp)
-    import av
-
-    vcodec, acodec = {".webm": ("libvpx-vp9", "libopus"), ".avi": ("mpeg4", "mp3")}.get(ext, ("libx264", "aac"))
-    if acodec == "mp3":
-        acodec = "libmp3lame"
-    w, h = video.width - video.width % 2, video.height - video.height % 2
-    # AVI has no per-frame timestamps worth the name: write it on the nominal frame grid (frame count units).
-    tb = 1 / video.fps if ext == ".avi" else video.time_base
-    with av.open(str(tmp), "w") as c:
-        vs = c.add_stream(vcodec, rate=video.fps)
-        vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
-        vs.time_base = tb
-        vs.codec_context.time_base = tb
-        if vcodec == "libx264":
-            vs.options = {"crf": str(crf), "preset": "veryfast"}
-        if audio is not None:
-            ast, audio = _add_audio_stream(c, audio, acodec, 192_000)
-        frames, last_pts = video.iter_frames(), -1
-        if progress:
-            from tqdm import tqdm
-
-            frames = tqdm(frames, total=video.num_frames, desc="encode", unit="frame")
-        for f in frames:
-            rgb = np.ascontiguousarray(f.rgb[:h, :w])
-            vf = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-            vf.pts = last_pts = max(last_pts + 1, round(f.time_s / tb))  # strictly increasing on a coarse grid
-            vf.time_base = tb
-            for pkt in vs.encode(vf):
-                c.mux(pkt)
-        for pkt in vs.encode(None):
-            c.mux(pkt)
-        if audio is not None:
-            _encode_audio(c, ast, audio)
-
-
-def _save_gif(video: Video, tmp: Path, max_side: int = 480):
-    from PIL import Image as PILImage
-
-    frames = [PILImage.fromarray(f.rgb) for f in video.iter_frames(max_side=max_side)]
-    times = video.times_s()
-    durations = [max(20, int(round(1000 * d))) for d in np.diff(np.append(times, times[-1] + 1 / float(video.fps)))]
-    frames[0].save(str(tmp), format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-
-
-def _save_motion(m: Motion, tmp: Path):
+def _write_motion(m: Motion, tmp: Path):
     ext = tmp.suffix.lower()
     if ext == ".npz":
         with open(tmp, "wb") as fh:
             np.savez(fh, values=m.values, rate_hz=str(m.rate_hz), channels=np.array(m.channels),
                      units=np.array(m.units), start_s=str(m.start_s))
     elif ext == ".json":
-        tmp.write_text(json.dumps({"rate_hz": str(m.rate_hz), "start_s": str(m.start_s), "channels": list(m.channels),
-                                   "units": list(m.units), "values": m.values.tolist()}))
+        tmp.write_text(json.dumps(tagged("motion", {"rate_hz": str(m.rate_hz), "start_s": str(m.start_s),
+                                                     "channels": list(m.channels), "units": list(m.units),
+                                                     "values": m.values.tolist()})))
     else:
         header = ",".join(["time_s"] + [f"{c}[{u}]" if u else c for c, u in zip(m.channels, m.units)])
         t = m.times_s()[:, None]
@@ -542,7 +283,7 @@ def info(path) -> dict:
         out.update(width=media.width, height=media.height, rotation_deg=media.rotation_deg, fps=str(media.fps),
                    fps_float=round(float(media.fps), 3), frames=media.num_frames,
                    duration_s=round(float(media.duration_s), 3), variable_frame_rate=media.is_variable_frame_rate)
-        with _open(lambda: str(path), str(path)) as c:
+        with open_container(lambda: str(path), str(path)) as c:
             out["container"] = c.format.name
             out["streams"] = [_stream_info(s) for s in c.streams]
         a = media.audio
@@ -568,5 +309,16 @@ def _stream_info(s) -> dict:
     return d
 
 
-def as_fps(value) -> Fraction:
-    return as_fraction(value, "fps")
+FORMATS = (
+    Format("video", VIDEO_EXT, _read_video, write_video, types=(Video,), description="PyAV video (+ audio)"),
+    Format("audio", AUDIO_EXT + (".mp4",), _read_audio, _write_audio, types=(Audio,),
+           description="soundfile (wav, flac, ogg) or PyAV (mp3, m4a, aac, opus)"),
+    Format("image", IMAGE_EXT, _read_image, _write_image, types=(Image,), description="OpenCV, 8/16-bit, alpha"),
+    Format("motion", (".csv", ".npz"), _load_motion, _write_motion, types=(Motion,)),
+    Format("motion", (".json",), _load_motion, _write_motion, types=(Motion,),
+           sniff=is_json_kind("motion", untagged=True)),
+    Format("text", TEXT_EXT, _read_text, _write_text, types=(Text,)),
+    Format("process", (), _read_process, _write_process, types=("xmedia.process.Process",), directory=True,
+           sniff=lambda p: json_kind(p / "config.json") == "process",
+           description="a saved Process folder: config.json + model.safetensors + README.md"),
+)

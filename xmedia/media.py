@@ -13,9 +13,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from . import formats
 from .errors import MediaError
-
-Rational = "int | float | Fraction | str"
 
 
 def as_fraction(value, name: str, positive: bool = True) -> Fraction:
@@ -56,9 +55,7 @@ class _Media:
 
     def save(self, path, **options):
         """Write to ``path`` atomically; the format follows the extension."""
-        from .io import save
-
-        return save(self, path, **options)
+        return formats.save(self, path, **options)
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
@@ -365,7 +362,7 @@ class Video(_Media):
         for i in range(start, self.num_frames if stop is None else min(stop, self.num_frames)):
             rgb = self.frames[i]
             if max_side and max(rgb.shape[:2]) > max_side:
-                rgb = _downscale(rgb, max_side)
+                rgb = downscale(rgb, max_side)
             yield Frame(i, self.time_s(i), rgb)
 
     def load_frames(self, max_side: int | None = None) -> np.ndarray:
@@ -388,15 +385,12 @@ class Video(_Media):
         return f"Video({self.width}x{self.height}, {self.num_frames} frames, {self.fps} fps, {float(self.duration_s):.3f} s{r}{a})"
 
 
-def _downscale(rgb: np.ndarray, max_side: int) -> np.ndarray:
+def downscale(rgb: np.ndarray, max_side: int) -> np.ndarray:
     import cv2
 
     h, w = rgb.shape[:2]
     s = max_side / max(h, w)
     return cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-
-
-MEDIA_TYPES: dict[str, type] = {c.KIND: c for c in (Audio, Image, Text, Motion, Video)}
 
 
 def kind_of(x: Any) -> str:

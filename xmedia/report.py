@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .atomic import atomic_path
+
 
 def pyplot():
     """``matplotlib.pyplot`` on the Agg backend (reports are files, never windows); imported on first use."""
@@ -16,8 +18,6 @@ def pyplot():
 
 def save_figure(fig, path, dpi: int = 100) -> Path:
     """Write ``fig`` as a PNG atomically (never half-written) and free it."""
-    from .atomic import atomic_path
-
     path = Path(path)
     try:
         with atomic_path(path) as tmp:

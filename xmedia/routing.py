@@ -1,65 +1,142 @@
 """Route planning: encoders, bridges and decoders as edges of a graph; ``translate`` runs the cheapest path.
 
 Nodes are media kinds (``"video"``, ``"audio"``, ``"filter"``, ``"robot"``...), spaces (``"space:perceptual"``,
-``"space:clip"``) and decoder controls (``"controls:composer"``). Each step is registered with a cost and a
-lazy factory, so registering costs nothing and heavy libraries load only when a route runs. Providers are
-modules with a ``register(registry)`` function, imported on the first ``routes()`` / ``translate()`` call.
+``"space:clip"``) and decoder controls (``"controls:composer"``). A step is declared once, where its code
+lives, with the ``@step`` decorator; its options are the keyword parameters of its signature. Providers are
+modules named in the ``xmedia.providers`` entry-point group (so another package adds backends without editing
+xmedia); each is imported on the first ``routes()`` / ``translate()`` call and its declared ``Step``s (and
+``provide_steps()``, for steps known only at run time) are collected. A step's target may be a ``"module:attr"``
+string, imported only when a route runs it (a bridge's torch stays unloaded until then).
 """
 from __future__ import annotations
 
 import heapq
-import importlib
 import inspect
 import warnings
 from dataclasses import dataclass, field
+from importlib import import_module
 from typing import Any, Callable, Iterable
 
 from .errors import RouteError, WeightsError
 from .media import kind_of
 
-PROVIDERS = [
-    "xmedia.adapters.perceptual",
-    "xmedia.adapters.composer",
-    "xmedia.adapters.lut",
-    "xmedia.adapters.optical_flow",
-    "xmedia.adapters.robot",
-    "xmedia.adapters.open_clip",
-    "xmedia.adapters.hf_clip",
-    "xmedia.adapters.clap",
-    "xmedia.adapters.musicgen",
-    "xmedia.adapters.audioldm",
-    "xmedia.adapters.img2img",
-    "xmedia.adapters.minilm",
-    "xmedia.zoo",
-]
+PROVIDER_GROUP = "xmedia.providers"
+SPACE_NAMES = ("perceptual", "clip", "clap", "minilm")
 
 
-@dataclass(frozen=True)
+def resolve(ref: str) -> Any:
+    """The object a ``"package.module:attr"`` reference names (imported on first use)."""
+    module, _, attr = ref.partition(":")
+    obj = import_module(module)
+    for part in filter(None, attr.split(".")):
+        obj = getattr(obj, part)
+    return obj
+
+
+def keyword_options(fn: Callable) -> tuple[str, ...]:
+    """The options a step callable takes: its keyword parameters after the input.
+
+    A process object (anything with a ``run`` method, e.g. a ``Process``) is read through ``run``."""
+    target = getattr(fn, "run", fn) if not inspect.isfunction(fn) else fn
+    params = list(inspect.signature(target).parameters.values())
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(p.name for p in params[1:] if p.kind in kinds)
+
+
+@dataclass(frozen=True, eq=False)
 class Step:
-    """One edge: ``factory()`` returns a callable ``fn(x, **options) -> y`` (called once per route run).
+    """One edge of the route graph: ``target(x, **options) -> y``.
 
-    ``options`` names the keyword options the step accepts; ``accepts(x)`` may refuse an input (a video with
-    no audio track); ``only_for`` restricts the step to routes that end at one of those nodes; ``available()``
-    says whether its weights/libraries are present (unavailable steps are skipped unless asked for by name).
+    ``target`` is a callable or a ``"module:attr"`` reference to one (a class named that way is instantiated
+    once, with its default config). ``accepts(x)`` may refuse an input (a video with no audio track);
+    ``only_for`` restricts the step to routes that end at one of those nodes; ``available()`` says whether
+    its weights/libraries are present (unavailable steps are skipped unless asked for by name).
     """
 
     name: str
     src: str
     dst: str
-    factory: Callable[[], Callable[..., Any]]
+    target: Callable[..., Any] | str
     cost: float = 1.0
     kind: str = "bridge"
-    options: tuple[str, ...] = ()
     description: str = ""
     accepts: Callable[[Any], bool] | None = None
     only_for: tuple[str, ...] | None = None
     available: Callable[[], bool] | None = None
+    _loaded: dict = field(default_factory=dict, repr=False)
+
+    def load(self) -> Callable[..., Any]:
+        """The callable this step runs (its module imported, its class instantiated, on first use)."""
+        if "fn" not in self._loaded:
+            fn = resolve(self.target) if isinstance(self.target, str) else self.target
+            self._loaded["fn"] = fn() if isinstance(fn, type) else fn
+        return self._loaded["fn"]
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return keyword_options(self.load())
 
     def is_available(self) -> bool:
         return self.available is None or bool(self.available())
 
+    def __call__(self, x, **options):
+        return self.load()(x, **options)
+
     def __str__(self):
         return f"{self.name}: {self.src} -> {self.dst}"
+
+
+def step(src: str, dst: str, *, name: str | None = None, cost: float = 1.0, kind: str = "bridge",
+         description: str | None = None, accepts=None, only_for=None, available=None):
+    """Declare ``fn(x, **options)`` as a route step: ``@step(src="video", dst="space:perceptual", cost=1)``.
+
+    The function is returned unchanged (still callable directly); its ``__xmedia_step__`` is the ``Step`` the
+    registry collects when it imports the provider module."""
+
+    def declare(fn):
+        doc = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
+        fn.__xmedia_step__ = Step(name or fn.__name__.replace("_", "-"), src, dst, fn, cost=cost, kind=kind,
+                                  description=description or doc, accepts=accepts,
+                                  only_for=tuple(only_for) if only_for else None, available=available)
+        return fn
+
+    return declare
+
+
+@dataclass(frozen=True)
+class StreamTarget:
+    """A live target for ``xmedia.stream``: ``controller(frame_rate_hz, **options)`` with ``on_frame`` and ``tick``."""
+
+    name: str
+    controller: Callable[..., Any] | str
+
+    def load(self):
+        return resolve(self.controller) if isinstance(self.controller, str) else self.controller
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What a route computed: the input, then each step's output (``trace["space:perceptual"]``)."""
+
+    route: "Route"
+    values: tuple
+
+    @property
+    def output(self):
+        return self.values[-1]
+
+    def get(self, node: str, default=None):
+        for n, v in zip(reversed(self.route.nodes), reversed(self.values)):
+            if n == node:
+                return v
+        return default
+
+    def __getitem__(self, node: str):
+        missing = object()
+        value = self.get(node, missing)
+        if value is missing:
+            raise KeyError(f"the route {self.route} does not pass through {node!r}")
+        return value
 
 
 @dataclass
@@ -77,49 +154,87 @@ class Route:
     def options(self) -> set[str]:
         return {o for s in self.steps for o in s.options}
 
-    def run(self, x, **options):
+    def run(self, x, trace: bool = False, **options):
+        """Run every step in turn; ``trace=True`` returns a ``Trace`` of every intermediate value."""
+        missing = [s for s in self.steps if not s.is_available()]
+        if missing:
+            raise WeightsError(f"step {missing[0].name!r} needs weights or packages that are not installed: "
+                               f"{missing[0].description}")
         unknown = set(options) - self.options()
         if unknown:
             raise RouteError(
                 f"option(s) {sorted(unknown)} are not accepted by any step of the route {self}; "
                 f"accepted: {sorted(self.options()) or 'none'}"
             )
-        for step in self.steps:
-            fn = step.factory()
-            mine = {k: v for k, v in options.items() if k in step.options}
-            x = fn(x, **mine)
-        return x
+        values = [x]
+        for s in self.steps:
+            accepted = set(s.options)
+            x = s(x, **{k: v for k, v in options.items() if k in accepted})
+            values.append(x)
+        return Trace(self, tuple(values)) if trace else x
 
     def __str__(self):
         return " -> ".join([self.steps[0].src] + [f"[{s.name}] {s.dst}" for s in self.steps])
 
 
+def provider_modules() -> list[str]:
+    """Module names in the ``xmedia.providers`` entry-point group, in name order."""
+    from importlib import metadata  # stdlib, but slow to import: only when routes are first needed
+
+    eps = sorted(metadata.entry_points(group=PROVIDER_GROUP), key=lambda ep: ep.name)
+    if not eps:
+        raise RouteError("no route providers are registered: xmedia's package metadata is missing. Install it "
+                         "(pip install -e . in a checkout) so its xmedia.providers entry points exist")
+    return [ep.value.split(":", 1)[0] for ep in eps]
+
+
+def declared_steps(module) -> list[Step]:
+    """The steps a provider module declares: ``@step`` functions, ``Step`` objects, and ``provide_steps()``."""
+    found = []
+    for obj in list(vars(module).values()):
+        st = obj if isinstance(obj, Step) else getattr(obj, "__xmedia_step__", None)
+        if isinstance(st, Step):
+            found.append(st)
+    extra = getattr(module, "provide_steps", None)
+    if callable(extra):
+        found.extend(extra())
+    return found
+
+
 @dataclass
 class Registry:
     steps: dict[str, Step] = field(default_factory=dict)
+    stream_targets: dict[str, StreamTarget] = field(default_factory=dict)
     _loaded: bool = False
 
-    def add(self, step: Step) -> Step:
-        self.steps[step.name] = step
-        return step
+    def add(self, item: Step | StreamTarget):
+        if isinstance(item, StreamTarget):
+            self.stream_targets[item.name] = item
+        else:
+            self.steps[item.name] = item
+        return item
 
-    def register(self, name, src, dst, factory, **kw) -> Step:
-        return self.add(Step(name=name, src=src, dst=dst, factory=factory, **kw))
+    def add_module(self, module) -> None:
+        for st in declared_steps(module):
+            self.add(st)
+        for obj in list(vars(module).values()):
+            if isinstance(obj, StreamTarget):
+                self.add(obj)
 
-    def load_providers(self, providers: Iterable[str] = PROVIDERS) -> "Registry":
+    def load_providers(self, modules: Iterable[str] | None = None) -> "Registry":
         if self._loaded:
             return self
         self._loaded = True
-        for mod_name in providers:
+        for mod_name in provider_modules() if modules is None else modules:
             try:
-                mod = importlib.import_module(mod_name)
+                mod = import_module(mod_name)
             except ModuleNotFoundError as exc:
                 if exc.name and mod_name.startswith(exc.name):
                     continue  # provider not shipped in this install: its routes are simply absent
                 warnings.warn(f"{mod_name} needs {exc.name!r}, which is not installed: its routes are skipped "
                               "(pip install 'xmedia[all]')", RuntimeWarning, stacklevel=2)
                 continue
-            mod.register(self)
+            self.add_module(mod)
         return self
 
     def nodes(self) -> set[str]:
@@ -127,7 +242,7 @@ class Registry:
 
     def plan(self, src: str, dst: str, via: Iterable[str] = (), x: Any = None, bridge: Step | None = None) -> Route:
         """Cheapest route from ``src`` to ``dst`` through every node/step named in ``via`` (in order)."""
-        via = [_node_name(v) for v in via]
+        via = [node_name(v) for v in via]
         steps = list(self.steps.values()) + ([bridge] if bridge is not None else [])
         must = list(via) + ([bridge.name] if bridge is not None else [])
         named = set(must)
@@ -138,8 +253,7 @@ class Registry:
             and (s.is_available() or s.name in named or s.src in named or s.dst in named)
         ]
         # Dijkstra over (node, how many `must` items are satisfied so far, first step taken?).
-        start = (0.0, 0, src, 0, ())
-        heap, seen, counter = [start], set(), 1
+        heap, seen, counter = [(0.0, 0, src, 0, ())], set(), 1
         while heap:
             cost, _, node, k, path = heapq.heappop(heap)
             if node == dst and k == len(must) and path:
@@ -201,7 +315,8 @@ def registry() -> Registry:
     return _REGISTRY.load_providers()
 
 
-def _node_name(target) -> str:
+def node_name(target) -> str:
+    """A route node from a type (``Audio``), a kind (``"audio"``) or a space name (``"clip"``)."""
     if isinstance(target, type):
         kind = getattr(target, "KIND", None)
         if kind is None:
@@ -209,52 +324,45 @@ def _node_name(target) -> str:
         return kind
     if isinstance(target, str):
         t = target.lower()
-        if t in {"clip", "clap", "perceptual", "minilm"}:
-            return f"space:{t}"
-        return t
+        return f"space:{t}" if t in SPACE_NAMES else t
     raise RouteError(f"cannot use {target!r} as a route target; give a type (Audio) or a name ('audio')")
 
 
-def _source_node(x) -> str:
-    from .embedding import Embedding
-
-    if isinstance(x, Embedding):
-        return f"space:{x.space}"
+def source_node(x) -> str:
+    space = getattr(x, "space", None)
+    if kind_of(x) == "embedding" and space:
+        return f"space:{space}"
     return kind_of(x)
 
 
-def _bridge_step(bridge, reg: Registry) -> Step:
+def bridge_step(bridge, reg: Registry) -> Step:
+    """A ``bridge=`` argument as a step: a registered step's name, or a process object with ``src``/``dst``."""
     if isinstance(bridge, str):
         if bridge not in reg.steps:
             raise RouteError(f"unknown bridge {bridge!r}; known steps: {sorted(reg.steps)}")
         return reg.steps[bridge]
     src, dst = getattr(bridge, "src", None), getattr(bridge, "dst", None)
     if not (src and dst and callable(bridge)):
-        raise RouteError("bridge= takes a step name or a Bridge object with .src and .dst nodes")
-    opts = tuple(p for p in inspect.signature(bridge.__call__).parameters if p not in ("self", "x"))
-    name = f"custom:{type(bridge).__name__}"
-    return Step(name=name, src=src, dst=dst, factory=lambda: bridge, cost=0.0, options=opts)
+        raise RouteError("bridge= takes a step name or a Process object with .src and .dst nodes")
+    return Step(name=f"custom:{type(bridge).__name__}", src=src, dst=dst, target=bridge, cost=0.0)
 
 
 def plan(x, to, via=None, bridge=None) -> Route:
     """The route ``translate`` would run (inspect it with ``str(route)``)."""
     reg = registry()
     via = [via] if isinstance(via, str) else list(via or [])
-    b = _bridge_step(bridge, reg) if bridge is not None else None
+    b = bridge_step(bridge, reg) if bridge is not None else None
     if b is not None and b.name in reg.steps:
         via, b = via + [b.name], None
-    return reg.plan(_source_node(x), _node_name(to), via=via, x=x, bridge=b)
+    return reg.plan(source_node(x), node_name(to), via=via, x=x, bridge=b)
 
 
-def translate(x, to, via=None, bridge=None, **options):
-    """Translate ``x`` into the medium ``to`` along the cheapest route (``via=`` / ``bridge=`` to choose)."""
-    route = plan(x, to, via=via, bridge=bridge)
-    missing = [s for s in route.steps if not s.is_available()]
-    if missing:
-        raise WeightsError(
-            f"step {missing[0].name!r} needs weights or packages that are not installed: {missing[0].description}"
-        )
-    return route.run(x, **options)
+def translate(x, to, via=None, bridge=None, trace: bool = False, **options):
+    """Translate ``x`` into the medium ``to`` along the cheapest route (``via=`` / ``bridge=`` to choose).
+
+    ``trace=True`` returns a ``Trace`` holding every intermediate value (the embedding, the decoder's
+    controls...) with the result as ``trace.output``."""
+    return plan(x, to, via=via, bridge=bridge).run(x, trace=trace, **options)
 
 
 def routes() -> list[tuple[str, str, Route]]:

@@ -7,8 +7,9 @@ for a frame. When frames stop (end of file, unplugged camera), the robot control
 the arm to a smooth stop. Senders forward commands: ``OSCSender`` (UDP, python-osc: TouchDesigner, Max, Pd,
 robot bridges) and ``JSONLinesSender`` (stdout).
 
-Targets are looked up in ``TARGETS`` (name -> controller factory): "robot" is the one shipped; another target
-(lights, a synth) only needs a controller with ``on_frame(features, time_s)`` and ``tick() -> Command``.
+Targets are ``StreamTarget``s declared by providers (``xmedia.routing``): "robot" is the one shipped
+(``xmedia.bridges.robot_stream``); another target (lights, a synth) only needs a controller with
+``on_frame(rgb, time_s)``, ``tick() -> Command``, ``control_rate_hz``, ``time_s`` and ``at_rest``.
 """
 from __future__ import annotations
 
@@ -22,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
-
 from .errors import ConfigError, MediaError, RouteError, XMediaError
+from .routing import registry
 
 
 class StreamError(XMediaError):
@@ -155,53 +155,7 @@ class FrameSource:
         self._cap.release()
 
 
-# ---------------------------------------------------------------------------------------------- targets
-class RobotController:
-    """Frames -> flow features -> bridge commands -> joint targets -> jerk-limited control steps."""
 
-    def __init__(self, rate_hz: float, urdf: str = "franka_panda", control_rate_hz: float = 100,
-                 range_fraction: float = 0.3, stall_timeout_s: float = 0.5, max_side: int = 160, seed: int = 0,
-                 speed_gain_rad_s: float = 0.3):
-        from xmedia.adapters.optical_flow import FlowMotion
-        from xmedia.adapters.robot import JointTargetFollower, RobotSpec
-        from xmedia.bridges.motion_robot import MotionToJoints, StreamingNormalizer
-
-        self.spec = RobotSpec.from_urdf(urdf)
-        self.range_fraction = range_fraction
-        self.flow = FlowMotion(rate_hz=rate_hz, max_side=max_side)
-        self.bridge = MotionToJoints(len(self.flow.channels), self.spec.num_joints, energy_index=0,
-                                     joint_scale=self.spec.half_window(range_fraction).tolist(),
-                                     speed_gain_rad_s=speed_gain_rad_s, seed=seed)
-        self.normalizer = StreamingNormalizer(len(self.flow.channels))
-        self.follower = JointTargetFollower(self.spec, control_rate_hz=control_rate_hz, range_fraction=range_fraction,
-                                            stall_timeout_s=stall_timeout_s)
-        self.control_rate_hz = float(self.follower.control_rate_hz)
-        self._last_frame_s = None
-
-    def on_frame(self, rgb: np.ndarray, media_time_s: float) -> None:
-        from xmedia.adapters.robot import commands_to_targets
-
-        features = self.flow.process(rgb, time_s=media_time_s)
-        dt = 1.0 / self.flow.rate_hz if self._last_frame_s is None else media_time_s - self._last_frame_s
-        self._last_frame_s = media_time_s
-        if dt <= 0:
-            return
-        self.normalizer.update(self.bridge, features, dt)
-        cmd = self.bridge.step(features, dt)
-        self.follower.set_target(commands_to_targets(self.spec, cmd, self.range_fraction), time_s=self.follower.time_s)
-
-    def tick(self) -> Command:
-        t, p, v, a = self.follower.step()
-        return Command(t, self.spec.joint_names, tuple(p.tolist()), tuple(v.tolist()), tuple(a.tolist()),
-                       stopping=self.follower.stopping)
-
-    @property
-    def at_rest(self) -> bool:
-        f = self.follower
-        return f.stopping and not np.any(np.abs(f.velocity) > 1e-9) and not np.any(np.abs(f.acceleration) > 1e-9)
-
-
-TARGETS = {"robot": RobotController}
 
 
 def stream(source, to: str = "robot", duration_s: float | None = None, realtime: bool = True,
@@ -214,13 +168,14 @@ def stream(source, to: str = "robot", duration_s: float | None = None, realtime:
     ``stall_timeout_s``, ``max_side``, ``seed``, ``speed_gain_rad_s``).
     """
     name = to.lower() if isinstance(to, str) else getattr(to, "KIND", str(to))
-    if name not in TARGETS:
-        raise RouteError(f"cannot stream to {to!r}; streaming targets: {sorted(TARGETS)}")
+    targets = registry().stream_targets
+    if name not in targets:
+        raise RouteError(f"cannot stream to {to!r}; streaming targets: {sorted(targets)}")
     if duration_s is not None and duration_s <= 0:
         raise ConfigError(f"duration_s must be positive, got {duration_s}")
     src = FrameSource(source, realtime=realtime)
     try:
-        ctrl = TARGETS[name](src.fps, **options)
+        ctrl = targets[name].load()(src.fps, **options)
         yield from (_realtime_loop if src.realtime else _simulated_loop)(src, ctrl, duration_s)
     finally:
         src.close()
@@ -258,7 +213,7 @@ def _simulated_loop(src: FrameSource, ctrl, duration_s):
     index = 0
     pending = src.next_frame(index)
     while True:
-        now = ctrl.follower.time_s
+        now = ctrl.time_s
         if duration_s is not None and now >= duration_s:
             return
         latency = used = None

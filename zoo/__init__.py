@@ -1,10 +1,13 @@
-"""The bridge zoo: small trained bridges shipped in this folder, loaded offline with their sha256 checked.
+"""The zoo: small trained processes shipped in this folder, loaded offline with their sha256 checked.
 
 ``xmedia.zoo.list()`` names them (``"av-perceptual@1"``), ``xmedia.zoo.load("av-perceptual")`` loads the
 newest revision, ``load("av-perceptual@1")`` / ``load("av-perceptual", revision=1)`` a given one, and
-``load(path)`` any folder written by ``bridge.save(dir)``. ``zoo/index.json`` lists every revision with the
-sha256 of its weights; both that and the sha256 in the bridge's own config.json are checked, so a corrupt or
-swapped file raises ``WeightsError``. Rebuild everything with ``python -m xmedia.zoo.build``.
+``load(path)`` any folder written by ``process.save(dir)``. ``zoo/index.json`` (tagged ``"kind": "zoo-index"``)
+lists every revision with the sha256 of its weights; both that and the sha256 in the process's own config.json
+are checked, so a corrupt or swapped file raises ``WeightsError``. Every entry is also a route step
+``zoo:<name>`` (``via="zoo:text-perceptual"``). Rebuild everything with ``python -m xmedia.zoo.build``.
+
+Light to import: torch loads only when a process is loaded.
 """
 from __future__ import annotations
 
@@ -12,30 +15,42 @@ import hashlib
 import json
 from pathlib import Path
 
-from xmedia.errors import WeightsError
+from xmedia.errors import ConfigError, WeightsError
+from xmedia.routing import Step
 
 ZOO_DIR = Path(__file__).resolve().parent
 INDEX = ZOO_DIR / "index.json"
 RECIPES = ZOO_DIR / "recipes"
+INDEX_KIND, RECIPE_KIND = "zoo-index", "recipe"
+STEP_COST = 0.2  # above the embedded perceptual steps (0.1 for text), so the defaults stay first
+
+
+def _read_tagged(path: Path, kind: str, error: type[Exception], fix: str) -> dict:
+    """A JSON object tagged ``"kind": kind`` (an untagged one is accepted), without its tag."""
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise error(f"{path} is not valid JSON ({exc}); {fix}") from None
+    if not isinstance(data, dict) or data.get("kind", kind) != kind:
+        found = data.get("kind") if isinstance(data, dict) else type(data).__name__
+        raise error(f"{path} is not a {kind} (it holds {found!r}); {fix}")
+    return {k: v for k, v in data.items() if k != "kind"}
 
 
 def index() -> dict:
-    """``{name: {revision: {"path", "sha256", "class", "description", ...}}}`` from zoo/index.json."""
+    """``{name: {revision: {"path", "sha256", "class", "src", "dst", "description"}}}`` from zoo/index.json."""
     if not INDEX.is_file():
         return {}
-    try:
-        return json.loads(INDEX.read_text())
-    except json.JSONDecodeError as exc:
-        raise WeightsError(f"{INDEX} is not valid JSON ({exc}); rebuild it with python -m xmedia.zoo.build") from None
+    return _read_tagged(INDEX, INDEX_KIND, WeightsError, "rebuild it with python -m xmedia.zoo.build")
 
 
 def list() -> list[str]:  # noqa: A001 - the name the API promises (xmedia.zoo.list())
-    """Every shipped bridge as ``name@revision``."""
+    """Every shipped process as ``name@revision``."""
     return [f"{name}@{rev}" for name, revs in sorted(index().items()) for rev in sorted(revs, key=int)]
 
 
 def info(name: str, revision: int | str | None = None) -> dict:
-    """The index entry (class, description, sha256, path) of one shipped bridge."""
+    """The index entry (class, description, sha256, path) of one shipped process."""
     name, revision = _parse(name, revision)
     revs = index().get(name)
     if not revs:
@@ -60,13 +75,13 @@ def path(name: str, revision: int | str | None = None) -> Path:
 
 
 def load(name_or_path, revision: int | str | None = None):
-    """A zoo bridge by name (``"text-perceptual"``, ``"av-perceptual@1"``) or any saved bridge folder."""
-    import xmedia.bridges  # noqa: F401 - registers the bridge classes from_pretrained looks up
-    from xmedia.bridges.base import WEIGHTS_NAME, Bridge
+    """A zoo process by name (``"text-perceptual"``, ``"av-perceptual@1"``) or any saved process folder."""
+    # xmedia.process imports torch: loaded here, on first use, so that listing the zoo stays light
+    from xmedia.process import CONFIG_NAME, WEIGHTS_NAME, Process
 
     p = Path(name_or_path)
-    if p.is_dir() and (p / "config.json").is_file():
-        return Bridge.from_pretrained(p)
+    if p.is_dir() and (p / CONFIG_NAME).is_file():
+        return Process.from_pretrained(p)
     entry = info(str(name_or_path), revision)
     folder = ZOO_DIR / entry["path"]
     weights = folder / WEIGHTS_NAME
@@ -77,34 +92,49 @@ def load(name_or_path, revision: int | str | None = None):
         raise WeightsError(f"{weights} does not match zoo/index.json (sha256 {digest[:12]}... vs "
                            f"{entry['sha256'][:12]}...): the file is corrupt or was replaced; restore it or "
                            "rebuild with python -m xmedia.zoo.build")
-    return Bridge.from_pretrained(folder)
+    return Process.from_pretrained(folder)
 
 
 def recipe(name_or_path) -> dict:
-    """A training recipe: a JSON file, or the name of one in zoo/recipes (``"av-perceptual"``)."""
-    from xmedia.errors import ConfigError
-
+    """A training recipe (tagged ``"kind": "recipe"``): a JSON file, or the name of one in zoo/recipes
+    (``"av-perceptual"``)."""
     p = Path(name_or_path)
     if not p.is_file():
         p = RECIPES / f"{name_or_path}.json"
     if not p.is_file():
         names = sorted(x.stem for x in RECIPES.glob("*.json"))
         raise ConfigError(f"no recipe {name_or_path!r}: give a JSON file or one of {names}")
-    try:
-        return json.loads(p.read_text())
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{p} is not valid JSON ({exc})") from None
+    return _read_tagged(p, RECIPE_KIND, ConfigError, "give a training recipe (zoo/recipes/*.json)")
 
 
-def register(registry) -> None:
-    """Route steps for the shipped bridges that translate (the text bridge); costs keep the embedded defaults
-    first, so ``via="zoo:text-perceptual"`` chooses it."""
-    if "text-perceptual" not in index():
-        return
+class ZooProcess:
+    """A route step's target: the zoo process ``name`` (newest revision), loaded on first use and called on the
+    step's input; the options a route may pass are those of the process's ``run``."""
 
-    def factory():
-        bridge = load("text-perceptual")
-        return lambda x: bridge.embed(x)
+    def __init__(self, name: str):
+        self.name, self._process = name, None
 
-    registry.register("zoo:text-perceptual", "text", "space:perceptual", factory, cost=0.2, kind="encoder",
-                      description="learned words -> perceptual axes (hashed character n-grams + MLP, zoo)")
+    @property
+    def process(self):
+        if self._process is None:
+            self._process = load(self.name)
+        return self._process
+
+    @property
+    def run(self):
+        return self.process.run
+
+    def __call__(self, x, **options):
+        return self.process(x, **options)
+
+
+def provide_steps() -> list[Step]:
+    """One route step ``zoo:<name>`` per entry of zoo/index.json, from the entry's ``src`` to its ``dst``."""
+    steps = []
+    for name in sorted(index()):
+        entry = info(name)
+        summary = entry.get("description", "").split(". ")[0]
+        steps.append(Step(f"zoo:{name}", entry["src"], entry["dst"], ZooProcess(name), cost=STEP_COST,
+                          kind="bridge" if entry["src"].startswith("space:") else "encoder",
+                          description=f"{entry['class']} {name}@{entry['revision']} (zoo): {summary}"))
+    return steps

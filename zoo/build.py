@@ -1,4 +1,4 @@
-"""Rebuild the shipped bridges and zoo/index.json: ``python -m xmedia.zoo.build [--media DIR]``.
+"""Rebuild the shipped processes and zoo/index.json: ``python -m xmedia.zoo.build [--media DIR]``.
 
 - ``text-perceptual@1``: words -> the eight perceptual axes, regression on the project's lexicon (adapters/perceptual_lexicon.csv).
 - ``av-perceptual@1``: video <-> audio, contrastive on 1 s segments of the real clips that have their own sound
@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from xmedia.atomic import write_text
+from xmedia.bridges.recipes import train_recipe
+from xmedia.formats import tagged
 
-from . import INDEX, ZOO_DIR, recipe
+from . import INDEX, INDEX_KIND, ZOO_DIR, recipe
 
 AV_CLIPS = ("phone_portrait.mp4", "megamind.avi")
 DEFAULT_MEDIA = ZOO_DIR.parents[1] / "shared" / "media"
@@ -31,8 +33,6 @@ def av_files(media_dir) -> list[Path]:
 def cross_validated(rec: dict, files, cache_dir=None, splits: int = CV_SPLITS) -> dict:
     """Held-out metrics averaged over ``splits`` random block splits (seeds 0..splits-1): one split of a few
     seconds is noisy, the mean says more."""
-    from xmedia.bridges.train import train_recipe
-
     from scipy.stats import binom
 
     rows = [train_recipe(rec, files, cache_dir=cache_dir, progress=False, seed=s).metrics for s in range(splits)]
@@ -48,8 +48,6 @@ def cross_validated(rec: dict, files, cache_dir=None, splits: int = CV_SPLITS) -
 
 
 def build(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None = None) -> dict:
-    from xmedia.bridges.train import train_recipe
-
     entries = {}
     text = train_recipe(recipe("text-perceptual"), out_dir=ZOO_DIR / "text-perceptual" / "1", progress=progress,
                         card={"reproduce": "python -m xmedia.zoo.build",
@@ -78,7 +76,7 @@ def build(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None = None)
         index[name] = {"1": {"path": str(folder.relative_to(ZOO_DIR)), "sha256": digest,
                              "class": type(result.bridge).__name__, "src": result.bridge.src,
                              "dst": result.bridge.dst, "description": result.bridge.card.get("description", "")}}
-    write_text(INDEX, json.dumps(index, indent=2, sort_keys=True) + "\n")
+    write_text(INDEX, json.dumps(tagged(INDEX_KIND, json.loads(json.dumps(index, sort_keys=True))), indent=2) + "\n")
     return index
 
 

@@ -4,15 +4,24 @@
 look track), optionally a preview of the look on a photo (``--preview photo.jpg`` writes
 ``<output>_preview.jpg``) and a PNG report (``--report``): the look's palette, before/after on a photo and
 the audio features that drove it. ``apply`` applies a ``.cube`` / Hald ``.png`` / look-track ``.json`` to an
-image or a video (the video keeps its audio).
+image or a video (the video keeps its audio). The look itself comes from ``xmedia.translate``; this area turns
+flags into route options and writes the result.
 """
 from __future__ import annotations
 
+import colorsys
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
+import xmedia
+from xmedia.adapters.look import LOOK_PARAMS, Filter, FilterTrack
 from xmedia.errors import ConfigError, MediaError
+from xmedia.media import Image, Video, downscale
+from xmedia.report import pyplot, save_figure
+
+LOOK_OUT = (".cube", ".png", ".json")
 
 
 def add_translate_arguments(parser) -> None:
@@ -23,23 +32,37 @@ def add_translate_arguments(parser) -> None:
                    help="points per axis of the written LUT (default 33)")
 
 
-def handle_translate(args, x, to) -> bool:
-    if to != "filter":
-        return False
-    from xmedia import load, translate
-    from xmedia.cli import translate_options
-    from xmedia.media import Video
+def translate_options(args, to) -> dict:
+    """``--lut-size`` as the ``lut`` decoder's ``lut_size`` (for ``--to filter``)."""
+    return {"lut_size": args.look_lut_size} if to == "filter" and args.look_lut_size else {}
 
-    options = translate_options(args)
-    if args.look_lut_size:
-        options["lut_size"] = args.look_lut_size
-    result = translate(x, to="filter", via=args.via, bridge=args.bridge, **options)
+
+def check_output(args, x, to) -> None:
+    """A look is written as .cube, Hald CLUT .png or (time-varying) .json, its report as a PNG: refuse anything
+    else before any work is done."""
+    if to != "filter":
+        return
     out = Path(args.output)
-    if out.suffix.lower() not in (".cube", ".png", ".json"):
+    if out.suffix.lower() not in LOOK_OUT:
         raise MediaError(f"{out}: a look is written as .cube, a Hald CLUT .png or (time-varying) .json")
+    if args.report:
+        _check_report(args.report)
+
+
+def _check_report(path) -> None:
+    if Path(path).suffix.lower() != ".png":
+        raise ConfigError(f"--report writes a PNG, got {Path(path).suffix!r}")
+
+
+def write_result(args, x, trace) -> bool:
+    """The look (``--lut-size`` points per axis in a .cube), its ``--preview`` on a photo and its ``--report``."""
+    result = trace.output
+    if not isinstance(result, (Filter, FilterTrack)):
+        return False
+    out = Path(args.output)
     result.save(out, **({"size": args.look_lut_size} if args.look_lut_size and out.suffix.lower() == ".cube" else {}))
     print(f"wrote {out}  ({result!r})")
-    photo = load(args.look_preview, kind="image") if args.look_preview else None
+    photo = xmedia.load(args.look_preview, kind="image") if args.look_preview else None
     if photo is not None:
         preview = out.with_name(out.stem + "_preview.jpg")
         _static(result)(photo).save(preview)
@@ -62,59 +85,30 @@ def add_commands(subparsers) -> None:
     s.set_defaults(func=cmd_apply)
 
 
-def load_look(path):
-    """A ``Filter`` from .cube / Hald .png, or a ``FilterTrack`` from a look-track .json."""
-    from xmedia.adapters.lut import Filter, FilterTrack, Look
-
-    path = Path(path)
-    if path.suffix.lower() != ".json":
-        return Filter.load(path)
-    import json
-    from fractions import Fraction
-
-    try:
-        d = json.loads(path.read_text())
-        look = Look(dict(d["params"]), track=np.asarray(d["track"], np.float32), rate_hz=Fraction(d["rate_hz"]),
-                    start_s=Fraction(d.get("start_s", "0")), param_names=tuple(d["param_names"]))
-        return FilterTrack(look, lut_size=int(d.get("lut_size", 17)), strength=float(d.get("strength", 1.0)))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise MediaError(f"{path}: not a look-track .json ({type(exc).__name__}: {exc}); write one with "
-                         "`xmedia translate video.mp4 --to filter -o look.json`") from None
-
-
 def cmd_apply(args) -> int:
-    import dataclasses
-
-    from xmedia import load
-    from xmedia.io import save
-    from xmedia.media import Image, Video
-
-    look = load_look(args.look)
+    # kind= also reads a Hald CLUT image from another tool (no xmedia tag), and names the problem otherwise.
+    look = xmedia.load(args.look, kind="look-track" if Path(args.look).suffix.lower() == ".json" else "filter")
     if args.strength is not None:
         look = dataclasses.replace(look, strength=args.strength)
-    x = load(args.input)
+    x = xmedia.load(args.input)
     if not isinstance(x, (Image, Video)):
         raise MediaError(f"{args.input}: a look applies to an image or a video, not {x.KIND}")
     y = look(x, interpolation=args.interpolation)
     if isinstance(y, Video):
-        save(y, args.output, progress=True)
+        xmedia.save(y, args.output, progress=True)
     else:
-        save(y, args.output)
+        xmedia.save(y, args.output)
     print(f"wrote {args.output}")
     return 0
 
 
-def _static(result):
-    from xmedia.adapters.lut import FilterTrack
-
+def _static(result) -> Filter:
     return result.pooled() if isinstance(result, FilterTrack) else result
 
 
 # ---------------------------------------------------------------------------------------------- report
 def palette_chart(rows: int = 4, hues: int = 12, cell_px: int = 24) -> np.ndarray:
     """Reference colours: rows of hues at several lightnesses plus a grey ramp, as uint8 RGB."""
-    import colorsys
-
     cells = []
     for r in range(rows):
         light = 0.25 + 0.5 * r / max(1, rows - 1)
@@ -126,13 +120,8 @@ def palette_chart(rows: int = 4, hues: int = 12, cell_px: int = 24) -> np.ndarra
 
 def write_report(result, path, photo=None, title: str = "look") -> Path:
     """PNG: the look on a palette (before/after), on a photo, and the audio features that drove it."""
-    from xmedia.report import pyplot, save_figure
-
+    _check_report(path)
     plt = pyplot()
-
-    from xmedia.adapters.lut import Filter, FilterTrack
-    from xmedia.media import Image
-
     static = _static(result)
     info = static.look or {}
     look = result.look if isinstance(result, FilterTrack) else None
@@ -142,9 +131,7 @@ def write_report(result, path, photo=None, title: str = "look") -> Path:
     panels = [(chart, "palette before"), (colour_only(chart), "palette after (colour only)")]
     if photo is not None:
         if max(photo.width, photo.height) > 640:
-            from xmedia.media import _downscale
-
-            photo = Image(_downscale(photo.rgb_uint8(), 640))
+            photo = Image(downscale(photo.rgb_uint8(), 640))
         panels += [(photo, "photo before"), (static(photo), "photo after")]
     fig = plt.figure(figsize=(13, 8.5 if photo is not None else 6))
     grid = fig.add_gridspec(3 if photo is not None else 2, 4, height_ratios=[1, 1.2, 1] if photo is not None else [1, 1])
@@ -166,7 +153,7 @@ def write_report(result, path, photo=None, title: str = "look") -> Path:
         t = look.times_s()
         for name in ("exposure_stops", "saturation_percent", "yellow_blue_lab", "red_green_lab"):
             j = look.param_names.index(name)
-            lo, hi, _ = _param_range(name)
+            lo, hi, _ = LOOK_PARAMS[name]
             ax.plot(t, look.track[:, j] / max(abs(lo), abs(hi)), label=name)
         ax.set_xlabel("time (s)")
         ax.set_ylabel("fraction of range")
@@ -174,19 +161,10 @@ def write_report(result, path, photo=None, title: str = "look") -> Path:
         ax.set_title("look over time (follows the music)")
     elif params:
         names = list(params)
-        ax.barh(names, [params[n] / max(abs(_param_range(n)[0]), abs(_param_range(n)[1]), 1e-9) for n in names],
+        ax.barh(names, [params[n] / max(abs(LOOK_PARAMS[n][0]), abs(LOOK_PARAMS[n][1]), 1e-9) for n in names],
                 color="tab:orange")
         ax.set_xlim(-1, 1)
         ax.set_title("look parameters (fraction of range)")
     fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    if path.suffix.lower() != ".png":
-        raise ConfigError(f"--report writes a PNG, got {path.suffix!r}")
     return save_figure(fig, path, dpi=80)
-
-
-def _param_range(name: str):
-    from xmedia.adapters.lut import LOOK_PARAMS
-
-    return LOOK_PARAMS[name]

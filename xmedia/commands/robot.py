@@ -1,61 +1,61 @@
 """CLI for robots: ``translate VIDEO --to robot --urdf NAME -o traj.json|csv [--sim out.mp4|gif] [--report png]``
-and ``stream SOURCE --to robot --urdf NAME [--osc HOST:PORT] [--duration-s N]``."""
+and ``stream SOURCE --to robot --urdf NAME [--osc HOST:PORT] [--duration-s N]``.
+
+``translate`` runs the route (``video -[flow-motion]-> motion -[motion-robot]-> controls:robot
+-[robot-trajectory]-> robot``) once; the report reads the flow features the route computed from its trace.
+"""
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+from xmedia.adapters.robot import RobotSpec, Trajectory, fidelity, plot_report, simulate
 from xmedia.errors import ConfigError
+from xmedia.streaming import JSONLinesSender, OSCSender, stream
+
+from . import flag_options
+
+DEFAULT_URDF = "franka_panda"
+TRAJECTORY_EXT = (".json", ".csv")
+SIM_EXT = (".mp4", ".gif", ".webm", ".mkv", ".mov")
 
 
 def add_translate_arguments(parser) -> None:
     g = parser.add_argument_group("robot (--to robot)")
-    g.add_argument("--urdf", help="robot: kuka_iiwa, franka_panda, xarm6 or a .urdf path (default franka_panda)")
+    g.add_argument("--urdf", help=f"robot: kuka_iiwa, franka_panda, xarm6 or a .urdf path (default {DEFAULT_URDF})")
     g.add_argument("--control-rate-hz", type=float, help="robot control rate, 1-1000 Hz (default 100)")
     g.add_argument("--sim", help="play the trajectory back in pybullet, verify it, and render it to this mp4/gif")
 
 
-def _robot_options(args) -> dict:
-    opts = {"urdf": args.urdf or "franka_panda"}
-    if getattr(args, "control_rate_hz", None) is not None:
-        opts["control_rate_hz"] = args.control_rate_hz
-    return opts
-
-
-def handle_translate(args, x, to) -> bool:
-    """Video/Motion -> robot: run the route, write the trajectory, then the optional sim and report."""
+def check_output(args, x, to) -> None:
+    """Refuse a bad output, --sim path or robot before the route runs."""
     if to != "robot":
-        return False
-    from xmedia.cli import translate_options
-    from xmedia.media import Motion, Video
-    from xmedia.routing import translate
-
-    if not isinstance(x, (Video, Motion)):
-        return False
+        return
     out = Path(args.output)
-    if out.suffix.lower() not in (".json", ".csv"):
+    if out.suffix.lower() not in TRAJECTORY_EXT:
         raise ConfigError(f"{out}: write a robot trajectory as .json (ROS 2 JointTrajectory shape) or .csv")
-    if args.sim and Path(args.sim).suffix.lower() not in (".mp4", ".gif", ".webm", ".mkv", ".mov"):
+    if args.sim and Path(args.sim).suffix.lower() not in SIM_EXT:
         raise ConfigError(f"--sim {args.sim}: render to an .mp4 or .gif")
-    options = {**translate_options(args), **_robot_options(args)}
-    motion = x
-    if isinstance(x, Video):  # flow computed here (not inside the route) so the report can show it
-        from xmedia.adapters.optical_flow import video_to_motion
+    RobotSpec.from_urdf(args.urdf or DEFAULT_URDF)  # an unknown robot fails now, not after the optical flow
 
-        flow_options = {k: options.pop(k) for k in ("max_side", "allow_static") if k in options}
-        motion = video_to_motion(x, progress=sys.stderr.isatty(), **flow_options)
-    traj = translate(motion, to="robot", via=args.via, bridge=args.bridge, **options)
-    traj.save(out)
+
+def translate_options(args, to) -> dict:
+    return flag_options(args, ("urdf", "control_rate_hz")) if to == "robot" else {}
+
+
+def write_result(args, x, trace) -> bool:
+    """Write the trajectory, then the optional pybullet playback (--sim) and report (--report)."""
+    traj = trace.output
+    if not isinstance(traj, Trajectory):
+        return False
+    out = traj.save(Path(args.output))
     print(f"wrote {out}: {traj}")
     if args.sim:
-        from xmedia.adapters.pybullet_sim import simulate
-
         check = simulate(traj, out_path=args.sim, progress=sys.stderr.isatty())
         print(f"wrote {args.sim}: pybullet playback, worst position excess {check['worst_position_excess_rad']:.2e} "
               f"rad, self-collision points {check['self_collision_points']}")
     if args.report:
-        from xmedia.adapters.robot import fidelity, plot_report
-
+        motion = trace["motion"]  # the flow features (or any Motion) the route turned into commands
         plot_report(motion, traj, args.report)
         print(f"wrote {args.report}: energy/joint-speed envelope correlation r = {fidelity(motion, traj):.3f}")
     return True
@@ -65,7 +65,7 @@ def add_commands(subparsers) -> None:
     s = subparsers.add_parser("stream", help="drive a robot live from a video file, camera or stream URL")
     s.add_argument("source", help="video file (played at real-time pace), camera index (0) or stream URL")
     s.add_argument("--to", default="robot", help="streaming target (robot)")
-    s.add_argument("--urdf", default="franka_panda", help="kuka_iiwa, franka_panda, xarm6 or a .urdf path")
+    s.add_argument("--urdf", default=DEFAULT_URDF, help="kuka_iiwa, franka_panda, xarm6 or a .urdf path")
     s.add_argument("--osc", metavar="HOST:PORT", help="send OSC/UDP here (default: JSON lines on stdout)")
     s.add_argument("--duration-s", type=float, help="stop after this many seconds")
     s.add_argument("--control-rate-hz", type=float, default=100, help="control rate, 1-1000 Hz (default 100)")
@@ -74,8 +74,6 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_stream(args) -> int:
-    from xmedia.streaming import JSONLinesSender, OSCSender, stream
-
     sender = OSCSender(args.osc) if args.osc else JSONLinesSender()
     last = None
     try:

@@ -1,9 +1,10 @@
 """CLI: ``xmedia translate clip.mp4 --to audio -o out.wav|out.mp4`` — a soundtrack in sync with the picture.
 
-``-o out.wav`` (or any audio extension) writes the soundtrack alone; ``-o out.mp4`` (.mov, .mkv, .m4v) writes
-the clip with the soundtrack muxed as AAC, the video stream copied packet for packet when the container can
-hold its codec, else re-encoded to H.264. ``--mix replace|under|over`` combines it with the clip's own audio.
-``--report out.png`` plots the picture's motion energy and events over the soundtrack's waveform,
+The route (``translate``) makes the soundtrack; this area turns the flags into route options and writes the
+result. ``-o out.wav`` (or any audio extension) writes the soundtrack alone; ``-o out.mp4`` (.mov, .mkv, .m4v)
+writes the clip with the soundtrack muxed as AAC, the video stream copied packet for packet when the container
+can hold its codec, else re-encoded to H.264. ``--mix replace|under|over`` combines it with the clip's own
+audio. ``--report out.png`` plots the picture's motion energy and events over the soundtrack's waveform,
 spectrogram and onsets on one time axis.
 """
 from __future__ import annotations
@@ -11,17 +12,27 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from xmedia.errors import ConfigError, MediaError, RouteError
+import numpy as np
 
-VIDEO_OUT = {".mp4", ".mov", ".mkv", ".m4v"}
-PIPELINE_OPTIONS = {"style", "seed", "tempo", "key", "bank", "sample_rate_hz", "max_side"}
+import xmedia
+from xmedia.adapters.composer import MIXES, mix
+from xmedia.adapters.perceptual.audio import detect_onsets
+from xmedia.errors import ConfigError
+from xmedia.io import AUDIO_EXT, write_video_with_audio
+from xmedia.media import Video
+from xmedia.report import pyplot, save_figure
+
+from . import flag_options
+
+VIDEO_OUT = (".mp4", ".mov", ".mkv", ".m4v")
+FLAGS = ("style", "tempo", "key", "bank")
 
 
 def add_translate_arguments(parser) -> None:
     have = parser._option_string_actions  # another area may already define a flag: share it, never redefine
     group = parser.add_argument_group("soundtrack (video -> audio)")
     flags = [
-        ("--mix", dict(choices=("replace", "under", "over"), help="against the clip's own audio (default replace)")),
+        ("--mix", dict(choices=MIXES, help="against the clip's own audio (default replace)")),
         ("--style", dict(help="soundtrack style: music (default) or foley (event-synced hits only)")),
         ("--tempo", dict(type=float, help="fixed tempo in bpm (default: follows the picture's pace)")),
         ("--key", dict(help="key, e.g. A, F#m, 'Bb minor' (default: from the picture's brightness and valence)")),
@@ -32,127 +43,46 @@ def add_translate_arguments(parser) -> None:
             group.add_argument(flag, **kw)
 
 
-def handle_translate(args, x, to) -> bool:
-    from xmedia.media import Video
+def translate_options(args, to) -> dict:
+    """``--style``, ``--tempo``, ``--key`` and ``--bank`` as the composer's options (for ``--to audio``)."""
+    return flag_options(args, FLAGS) if to == "audio" else {}
 
+
+def check_output(args, x, to) -> None:
+    """A video's soundtrack is written as audio or muxed into a copy of the video: refuse anything else."""
     if to != "audio" or not isinstance(x, Video):
-        return False
-    from xmedia.adapters.composer import mix, soundtrack
-    from xmedia.cli import translate_options
-    from xmedia.io import AUDIO_EXT
-
+        return
     out = Path(args.output)
-    ext = out.suffix.lower()
-    if ext not in VIDEO_OUT | AUDIO_EXT:
+    if out.suffix.lower() not in VIDEO_OUT + AUDIO_EXT:
         raise ConfigError(f"{out}: write the soundtrack as audio ({', '.join(sorted(AUDIO_EXT))}) or as the video "
                           f"with the soundtrack muxed ({', '.join(sorted(VIDEO_OUT))})")
-    opts = translate_options(args)
-    for name in ("style", "tempo", "key", "bank"):
-        if getattr(args, name, None) is not None:
-            opts[name] = getattr(args, name)
-    progress = sys.stderr.isatty()
-    emb = None
-    if args.via or args.bridge:
-        import xmedia
 
-        audio = xmedia.translate(x, to="audio", via=args.via, bridge=args.bridge, **opts)
-    else:
-        unknown = set(opts) - PIPELINE_OPTIONS
-        if unknown:
-            raise RouteError(f"option(s) {sorted(unknown)} are not accepted by the soundtrack pipeline; "
-                             f"accepted: {sorted(PIPELINE_OPTIONS)}")
-        audio, emb, _ = soundtrack(x, progress=progress, return_parts=True, **opts)
+
+def write_result(args, x, trace) -> bool:
+    """A video's soundtrack: mixed with the clip's own audio, written alone or muxed, and its report."""
+    if trace.route.nodes[-1] != "audio" or not isinstance(x, Video):
+        return False
+    audio = trace.output
     final = mix(audio, x.audio, getattr(args, "mix", None) or "replace")
-    if ext in VIDEO_OUT:
-        how = write_video_with_audio(x, final, out, progress=progress)
+    out = Path(args.output)
+    if out.suffix.lower() in VIDEO_OUT:
+        how = write_video_with_audio(x, final, out, progress=sys.stderr.isatty())
         print(f"wrote {out} (video {how}, soundtrack AAC, {float(final.duration_s):.3f} s)")
     else:
         final.save(out)
         print(f"wrote {out} ({float(final.duration_s):.3f} s, {final.sample_rate_hz} Hz)")
     if getattr(args, "report", None):
-        if emb is None:
-            from xmedia.adapters.perceptual import encode_video
-
-            emb = encode_video(x)
-        write_report(args.report, emb, audio, title=Path(args.input).name)
+        embedding = trace.get("space:perceptual")
+        if embedding is None:  # the route went through another space: the report still shows the picture's axes
+            embedding = xmedia.encode(x)
+        write_report(args.report, embedding, audio, title=Path(args.input).name)
         print(f"wrote {args.report}")
     return True
 
 
-# ---------------------------------------------------------------------------------------------- muxing
-def write_video_with_audio(video, audio, path, progress: bool = False) -> str:
-    """Write ``video`` with ``audio`` as its only sound track, atomically. Returns ``"copied"`` when the video
-    packets were copied unchanged (no quality loss, fast), ``"re-encoded"`` when they had to be encoded (H.264)."""
-    import av
-
-    from xmedia.atomic import atomic_path
-    from xmedia.io import _save_video
-
-    with atomic_path(path) as tmp:
-        if video.source and Path(video.source).is_file():
-            try:
-                _remux(video.source, audio, tmp)
-                return "copied"
-            except (av.error.FFmpegError, ValueError, TypeError):
-                pass  # the container cannot hold this codec as is (e.g. MS-MPEG4 in mp4): re-encode
-        _save_video(video, tmp, audio=audio, progress=progress)
-        return "re-encoded"
-
-
-def _remux(src: str, audio, tmp: Path) -> None:
-    """Copy the video packets of ``src`` and encode ``audio`` as AAC alongside, interleaved by time."""
-    import av
-
-    from xmedia.io import _add_audio_stream, _video_stream
-
-    with av.open(src, metadata_errors="ignore") as inp, av.open(str(tmp), "w") as out:
-        vin = _video_stream(inp)
-        if vin is None:
-            raise MediaError(f"{src}: has no video stream to copy")
-        vout = out.add_stream_from_template(vin)
-        ast, audio = _add_audio_stream(out, audio, "aac", 192_000)
-        start_s = float((vin.start_time or 0) * vin.time_base)
-        pending = _audio_packets(ast, audio, offset=int(round(start_s * audio.sample_rate_hz)))
-        nxt = next(pending, None)
-        for pkt in inp.demux(vin):
-            if pkt.dts is None:
-                continue
-            t = float(pkt.dts * pkt.time_base)
-            while nxt is not None and float(nxt.pts * nxt.time_base) <= t:
-                out.mux(nxt)
-                nxt = next(pending, None)
-            pkt.stream = vout
-            out.mux(pkt)
-        while nxt is not None:
-            out.mux(nxt)
-            nxt = next(pending, None)
-
-
-def _audio_packets(st, audio, offset: int = 0):
-    import av
-    import numpy as np
-
-    samples = audio.samples[:, :2] if audio.channels >= 2 else audio.samples[:, :1]
-    block = 1024 * 8
-    for i in range(0, samples.shape[0], block):
-        frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(samples[i : i + block].T), format="fltp",
-                                           layout=st.layout.name)
-        frame.sample_rate = audio.sample_rate_hz
-        frame.pts = offset + i
-        yield from st.encode(frame)
-    yield from st.encode(None)
-
-
-# ---------------------------------------------------------------------------------------------- report
 def write_report(path, embedding, audio, title: str = "") -> Path:
     """PNG: motion energy with visual events above the soundtrack's waveform, spectrogram and onsets."""
-    from xmedia.report import pyplot, save_figure
-
     plt = pyplot()
-    import numpy as np
-
-    from xmedia.adapters.composer import detect_onsets
-
     events = np.array([float(e) for e in embedding.events_s])
     onsets = detect_onsets(audio)
     fps = float(embedding.rate_hz)

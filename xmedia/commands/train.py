@@ -1,9 +1,12 @@
 """``xmedia train RECIPE --data DIR -o OUT`` and ``xmedia eval BRIDGE --data DIR``.
 
 RECIPE is a JSON file or the name of one in zoo/recipes (``av-perceptual``, ``av-mlp``, ``text-perceptual``);
-BRIDGE is a zoo name (``av-perceptual@1``) or a folder written by ``bridge.save(dir)``.
+BRIDGE is a zoo name (``av-perceptual@1``) or a folder written by ``bridge.save(dir)``. The training code
+(torch) is imported when a verb runs, so ``xmedia --help`` stays light.
 """
 from __future__ import annotations
+
+from xmedia.errors import ConfigError
 
 
 def add_commands(subparsers) -> None:
@@ -27,7 +30,7 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_train(args) -> int:
-    from xmedia.bridges.train import train_recipe
+    from xmedia.bridges.recipes import train_recipe
     from xmedia.zoo import recipe
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("report", args.report))
@@ -40,9 +43,9 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from xmedia.bridges.data import av_segments, lexicon
-    from xmedia.bridges.train import evaluate
-    from xmedia.errors import ConfigError
+    from xmedia.bridges.av_data import av_segments
+    from xmedia.bridges.data import lexicon
+    from xmedia.bridges.training import evaluate
     from xmedia.zoo import load
 
     bridge = load(args.bridge)

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from xmedia.adapters.perceptual import encode
 from xmedia.errors import ConfigError, MediaError
+from xmedia.io import load as load_media
+
+from .arrange import Piece, beat_times
+from .render import Score
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".mp3", ".m4a", ".aac", ".opus")
 MAX_SAMPLE_S = 12.0
@@ -44,8 +49,6 @@ class SampleBank:
     @classmethod
     def load(cls, folder, sample_rate_hz: int, progress: bool = False) -> "SampleBank":
         """Every audio file in ``folder`` (not recursive), embedded and classified; cached per file version."""
-        import xmedia
-
         folder = Path(folder)
         if not folder.is_dir():
             raise ConfigError(f"bank {folder} is not a folder; give a folder of audio samples (wav, flac, mp3...)")
@@ -56,7 +59,7 @@ class SampleBank:
             key = (str(path.resolve()), st.st_mtime_ns, st.st_size, sample_rate_hz)
             if key not in _CACHE:
                 try:
-                    audio = xmedia.load(path, kind="audio")
+                    audio = load_media(path, kind="audio")
                 except MediaError as exc:
                     warnings.warn(f"bank: skipping {path.name} ({exc})")
                     continue
@@ -75,8 +78,6 @@ class SampleBank:
 
 
 def _analyse(name: str, audio, sample_rate_hz: int) -> Sample:
-    from xmedia.adapters.perceptual import encode
-
     audio = audio.with_channels(2) if audio.channels != 2 else audio
     audio = audio.slice_s(0, MAX_SAMPLE_S).resample(sample_rate_hz)
     x = np.ascontiguousarray(audio.samples, dtype=np.float32)
@@ -142,7 +143,7 @@ def _fade(x: np.ndarray, sr: int, fade_s: float = 0.02) -> np.ndarray:
     return x
 
 
-def _target(piece, t_s: float | np.ndarray) -> np.ndarray:
+def _target(piece: Piece, t_s: float | np.ndarray) -> np.ndarray:
     """The picture's perceptual vector at time(s) ``t_s`` (from the controls when no perceptual track is kept)."""
     c = piece.controls
     src = c.perceptual if c.perceptual is not None else c.track  # controls' columns track the axes they came from
@@ -151,12 +152,10 @@ def _target(piece, t_s: float | np.ndarray) -> np.ndarray:
     return rows.mean(axis=0)
 
 
-def arrange_from_bank(piece, bank: SampleBank, style: str, follow_pace: bool = True):
-    """The remix's score (``composer._Score``): hits on events, then per bar a pad, a loop or downbeat hits."""
-    from xmedia.adapters.composer import _Score, beat_times
-
+def arrange_from_bank(piece: Piece, bank: SampleBank, style: str, follow_pace: bool = True) -> Score:
+    """The remix's score: hits on events, then per bar a pad, a loop or downbeat hits."""
     sr, n = piece.sr, piece.n
-    score = _Score(n, sr, ("hits",) if style == "foley" else ("pad", "loops", "hits"))
+    score = Score(n, sr, ("hits",) if style == "foley" else ("pad", "loops", "hits"))
     hits = bank.of_role("hit") or bank.samples
     for s, strength in piece.event_samples():
         h = bank.nearest(hits, _target(piece, s / sr))
@@ -215,7 +214,7 @@ def _loop_bar(samples: np.ndarray, ratio: float, length: int, sr: int) -> np.nda
     return _fade(reps, sr, 0.005)
 
 
-def _pitch_to_key(sample: Sample, piece) -> np.ndarray:
+def _pitch_to_key(sample: Sample, piece: Piece) -> np.ndarray:
     """Move a pitched pad's fundamental to the nearest tonic (at most 6 semitones), by resampling."""
     if sample.f0_hz is None:
         return sample.samples

@@ -9,8 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from xmedia.errors import ConfigError
+from xmedia.media import Video
 
-from .robot import RobotSpec, Trajectory
+from .spec import RobotSpec
+from .trajectory import Trajectory
 
 
 def simulate(traj: Trajectory, urdf: str | None = None, out_path=None, fps: int = 20, size: tuple[int, int] = (320, 240),
@@ -18,7 +20,8 @@ def simulate(traj: Trajectory, urdf: str | None = None, out_path=None, fps: int 
     """Play ``traj`` back in pybullet (DIRECT, kinematic) and verify it; optionally render an mp4/gif.
 
     Checks every point against the URDF limits pybullet itself reads, and counts self-collisions (pybullet's
-    URDF_USE_SELF_COLLISION; links next to each other, or already touching at home, are not counted). Returns a dict with the checks and the frames written.
+    URDF_USE_SELF_COLLISION; links next to each other, or already touching at home, are not counted). Returns a
+    dict with the checks and the frames written.
     """
     import pybullet as pb
 
@@ -36,6 +39,7 @@ def simulate(traj: Trajectory, urdf: str | None = None, out_path=None, fps: int 
         lower, upper = np.array([i[8] for i in info]), np.array([i[9] for i in info])
         worst = float(np.max(np.maximum(lower - traj.positions, traj.positions - upper), initial=0.0))
         step = max(1, int(round(float(traj.control_rate_hz) / fps))) if out_path else max(1, int(traj.control_rate_hz) // 20)
+
         def touching() -> set:
             pb.performCollisionDetection(physicsClientId=client)
             return {tuple(sorted((c[3], c[4]))) for c in pb.getContactPoints(body, body, physicsClientId=client)
@@ -63,8 +67,6 @@ def simulate(traj: Trajectory, urdf: str | None = None, out_path=None, fps: int 
     finally:
         pb.disconnect(client)
     if out_path:
-        from xmedia.media import Video
-
         Video.from_frames(np.stack(frames), fps=fps).save(out_path)
     return {"points_checked": traj.num_points, "worst_position_excess_rad": worst, "self_collision_points": collisions,
             "frames": len(frames), "ok": worst <= 1e-9 and collisions == 0}

@@ -1,21 +1,43 @@
-"""File formats for colour looks: Adobe/Resolve ``.cube`` (Cube LUT Specification 1.0) and Hald CLUT PNG.
+"""File formats of the colour looks, registered with ``xmedia.formats`` (the ``xmedia.formats`` entry point).
 
-``parse_cube`` reads exactly to the spec (red index fastest, 1D or 3D, TITLE, DOMAIN_MIN/MAX) and names the
-line of any malformed row; ``format_cube``/``write_cube`` write it; ``read_hald``/``write_hald`` the Hald image.
-``Filter.load``/``Filter.save`` dispatch here by extension.
+- ``.cube`` (Adobe/Resolve, Cube LUT Specification 1.0): ``parse_cube`` reads exactly to the spec (red index
+  fastest, 1D or 3D, TITLE, DOMAIN_MIN/MAX) and names the line of any malformed row; ``format_cube`` writes it.
+- Hald CLUT image (``.png``; ``.tif`` too): xmedia writes a PNG ``tEXt`` chunk ``xmedia-kind=filter`` right
+  after the header, so ``xmedia.load`` tells it from an ordinary PNG (which still loads as an ``Image``). A Hald
+  image from another tool (ffmpeg ``haldclutsrc``) has no tag: read it with ``Filter.load`` or ``kind="filter"``.
+- Look track ``.json`` (``"kind": "look-track"``): a ``FilterTrack``'s parameter track.
+
+``xmedia.load(path)`` gives back the ``Filter`` or ``FilterTrack`` that ``.save(path)`` wrote.
 """
 from __future__ import annotations
 
+import json
 import re
+import struct
 import warnings
+import zlib
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from xmedia.atomic import atomic_path, write_text
 from xmedia.errors import ConfigError, MediaError
+from xmedia.formats import Format, is_json_kind, tagged
+from xmedia.io import load as load_media
 
-from .lut import CUBE_SIZES, DEFAULT_SIZE, SPATIAL_FIELDS, Filter, identity_table, resample_table
+from .colour import CUBE_SIZES, DEFAULT_SIZE, identity_table
+from .filter import SPATIAL_FIELDS, Filter
+from .kernel import resample_table
+from .track import FilterTrack, Look
+
+LOOK_TRACK_KIND = "look-track"
+
+
+def _existing(path) -> Path:
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"{path}: no such file")
+    return path
 
 
 # ---------------------------------------------------------------------------------------------- .cube
@@ -111,7 +133,7 @@ def parse_cube(text: str, name: str = "<cube>") -> Filter:
 
 
 def read_cube(path) -> Filter:
-    path = Path(path)
+    path = _existing(path)
     try:
         text = path.read_text(encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
@@ -146,18 +168,53 @@ def format_cube(filt: Filter, size: int | None = None, precision: int = 6) -> st
     return "\n".join(head) + "\n" + body + "\n"
 
 
-def write_cube(filt: Filter, path, size: int | None = None) -> Path:
+def write_cube(look: Filter | FilterTrack, path, size: int | None = None) -> None:
+    """Write the ``.cube`` text to ``path`` (a look track writes its pooled look, built at ``size``).
+
+    This is the format's writer: ``Filter.save`` / ``xmedia.save`` call it on a temporary file they rename."""
     if size is not None and size not in CUBE_SIZES:
         raise ConfigError(f"LUT size must be one of {CUBE_SIZES} (17, 33 or 65 points per axis), got {size}")
-    return write_text(path, format_cube(filt, size))
+    if isinstance(look, FilterTrack):
+        look, size = look.pooled(size or DEFAULT_SIZE), None
+    Path(path).write_text(format_cube(look, size))
 
 
 # ---------------------------------------------------------------------------------------------- Hald CLUT
+HALD_EXTENSIONS = (".png", ".tif", ".tiff")
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_HALD_TAG = b"xmedia-kind\x00filter"  # a PNG tEXt chunk: keyword, NUL, text
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def is_xmedia_hald(path) -> bool:
+    """Whether ``path`` is a PNG carrying xmedia's Hald tag (a ``tEXt`` chunk before the image data)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return False
+    if not head.startswith(_PNG_SIGNATURE):
+        return False
+    pos = len(_PNG_SIGNATURE)
+    while pos + 8 <= len(head):
+        length, kind = struct.unpack(">I4s", head[pos:pos + 8])
+        if kind == b"IDAT":
+            return False
+        if kind == b"tEXt" and head[pos + 8:pos + 8 + length] == _HALD_TAG:
+            return True
+        pos += 12 + length
+    return False
+
+
 def read_hald(path) -> Filter:
     """A Hald CLUT image: level L gives an L^2-point cube in an L^3 x L^3 image, red fastest, row by row."""
-    from xmedia.io import load
-
-    img = load(Path(path), kind="image")
+    path = _existing(path)
+    if path.suffix.lower() not in HALD_EXTENSIONS:
+        raise MediaError(f"{path}: unknown LUT format {path.suffix!r}; use .cube or a Hald CLUT .png")
+    img = load_media(path, kind="image")
     h, w = img.height, img.width
     level = round(w ** (1 / 3))
     if h != w or level**3 != w or not 2 <= level <= 16:
@@ -166,13 +223,15 @@ def read_hald(path) -> Filter:
     n = level * level
     data = img.to_float()[:, :, :3].reshape(-1, 3)
     table = data.reshape(n, n, n, 3).transpose(2, 1, 0, 3)
-    return Filter(table, title=Path(path).stem)
+    return Filter(table, title=path.stem)
 
 
-def write_hald(filt: Filter, path, level: int | None = None, bit_depth: int = 16) -> Path:
-    """Write a Hald CLUT PNG (16-bit by default). Default level: the smallest with L^2 >= the LUT size."""
+def write_hald(look: Filter | FilterTrack, path, level: int | None = None, bit_depth: int = 16) -> None:
+    """Write a Hald CLUT image (16-bit by default; a PNG gets xmedia's tag). Default level: the smallest with
+    L^2 >= the LUT size. A look track writes its pooled look. This is the format's writer (see ``write_cube``)."""
     import cv2
 
+    filt = look.pooled() if isinstance(look, FilterTrack) else look
     level = level or max(2, int(np.ceil(np.sqrt(filt.size))))
     if not 2 <= level <= 16:
         raise ConfigError(f"Hald level must be 2..16, got {level}")
@@ -189,7 +248,47 @@ def write_hald(filt: Filter, path, level: int | None = None, bit_depth: int = 16
     pixels = np.clip(np.round(table.transpose(2, 1, 0, 3).reshape(level**3, level**3, 3) * top), 0, top)
     pixels = pixels.astype(np.uint8 if bit_depth == 8 else np.uint16)
     path = Path(path)
-    with atomic_path(path) as tmp:
-        if not cv2.imwrite(str(tmp), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR)):
-            raise MediaError(f"{path}: OpenCV could not write the Hald image")
-    return path
+    ok, encoded = cv2.imencode(path.suffix.lower(), cv2.cvtColor(pixels, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise MediaError(f"{path}: OpenCV could not write the Hald image")
+    data = encoded.tobytes()
+    if data.startswith(_PNG_SIGNATURE):  # the tag goes right after the IHDR chunk, where is_xmedia_hald looks
+        ihdr_end = len(_PNG_SIGNATURE) + 12 + struct.unpack(">I", data[8:12])[0]
+        data = data[:ihdr_end] + _png_chunk(b"tEXt", _HALD_TAG) + data[ihdr_end:]
+    path.write_bytes(data)
+
+
+# ---------------------------------------------------------------------------------------------- look track
+def write_look_track(track: FilterTrack, path) -> None:
+    """The parameter track as JSON tagged ``"kind": "look-track"`` (this is the format's writer)."""
+    look = track.look
+    body = {"rate_hz": str(look.rate_hz), "start_s": str(look.start_s), "lut_size": track.lut_size,
+            "strength": track.strength, "grain_seed": track.grain_seed, "params": look.params,
+            "param_names": list(look.param_names), "track": np.round(look.track, 5).tolist()}
+    Path(path).write_text(json.dumps(tagged(LOOK_TRACK_KIND, body)))
+
+
+def read_look_track(path) -> FilterTrack:
+    """A ``FilterTrack`` from a look-track ``.json``."""
+    path = _existing(path)
+    try:
+        d = json.loads(path.read_text())
+        look = Look(dict(d["params"]), track=np.asarray(d["track"], np.float32), rate_hz=Fraction(d["rate_hz"]),
+                    start_s=Fraction(d.get("start_s", "0")), param_names=tuple(d["param_names"]))
+        return FilterTrack(look, lut_size=int(d.get("lut_size", 17)), strength=float(d.get("strength", 1.0)),
+                           grain_seed=int(d.get("grain_seed", 0)))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise MediaError(f"{path}: not a look-track .json ({type(exc).__name__}: {exc}); write one with "
+                         "`xmedia translate video.mp4 --to filter -o look.json`") from None
+
+
+FORMATS = (
+    Format("filter", (".cube",), read_cube, write_cube, types=(Filter, FilterTrack),
+           description="Adobe/Resolve .cube 3D LUT (a look track writes its pooled look)"),
+    Format("filter", HALD_EXTENSIONS, read_hald, write_hald, types=(Filter, FilterTrack), sniff=is_xmedia_hald,
+           description="Hald CLUT image written by xmedia (PNG tEXt xmedia-kind=filter)"),
+    Format("filter", (), read_hald,
+           description="a Hald CLUT image from any tool (untagged): load(path, kind='filter') or Filter.load"),
+    Format(LOOK_TRACK_KIND, (".json",), read_look_track, write_look_track, types=(FilterTrack,),
+           sniff=is_json_kind(LOOK_TRACK_KIND), description="a FilterTrack's parameter track"),
+)

@@ -23,9 +23,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from xmedia.errors import ConfigError
+from xmedia.report import pyplot, save_figure
 
-from .base import Bridge
-from .data import Pairs, as_pairs, show_progress
+from .av_data import VIDEO_EXT
+from .data import as_pairs
+from .dataset import Pairs
+from .features import show_progress
+from .metrics import regression_metrics, retrieval_metrics
 
 OBJECTIVES = ("contrastive", "regression")
 MAX_LOGIT_SCALE = math.log(100.0)  # CLIP clamps the temperature so logits stay <= 100
@@ -35,7 +39,7 @@ MAX_LOGIT_SCALE = math.log(100.0)  # CLIP clamps the temperature so logits stay 
 class TrainResult:
     """What ``train`` returns: the trained bridge (best validation epoch restored) and how it got there."""
 
-    bridge: Bridge
+    bridge: nn.Module
     objective: str
     history: list[dict] = field(default_factory=list)
     best_epoch: int = 0
@@ -82,7 +86,7 @@ class Objective(nn.Module):
     """``forward(a, b) -> loss``: the one module the (possibly distributed) loop wraps, so DDP sees every
     parameter, including the temperature of a single-tower contrastive bridge."""
 
-    def __init__(self, bridge: Bridge, objective: str):
+    def __init__(self, bridge: nn.Module, objective: str):
         super().__init__()
         if objective not in OBJECTIVES:
             raise ConfigError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -105,46 +109,6 @@ class Objective(nn.Module):
 
 
 # ------------------------------------------------------------------------------------------------ metrics
-def retrieval_metrics(za: np.ndarray, zb: np.ndarray, sources=None, gallery: str = "all", ks=(1, 5)) -> dict:
-    """Recall@k both ways (a -> b, b -> a) with chance levels.
-
-    Query i is right when its own partner ranks in the top k of the gallery (ties count against it).
-    ``gallery="file"`` searches only among items from the same source file (temporal retrieval inside one
-    video, the right protocol when several files share content).
-    """
-    za, zb = np.asarray(za, np.float64), np.asarray(zb, np.float64)
-    n = len(za)
-    if gallery not in ("all", "file"):
-        raise ConfigError(f"gallery must be 'all' or 'file', got {gallery!r}")
-    same = np.ones((n, n), bool) if gallery == "all" or sources is None else \
-        np.asarray(sources)[:, None] == np.asarray(sources)[None, :]
-    out: dict[str, float] = {}
-    sims = za @ zb.T
-    for name, s in (("", sims), ("_b2a", sims.T)):
-        own = np.diag(s)[:, None]
-        rank = ((s >= own) & same).sum(axis=1) - 1  # how many gallery items score at least as high
-        for k in ks:
-            out[f"recall@{k}{name}"] = float((rank < k).mean())
-        if not name:
-            out["median_rank"] = float(np.median(rank) + 1)
-    sizes = same.sum(axis=1)
-    for k in ks:
-        out[f"chance@{k}"] = float(np.mean(np.minimum(k, sizes) / sizes))
-    out["gallery_size"] = float(sizes.mean())
-    out["n"] = float(n)
-    return out
-
-
-def regression_metrics(pred: np.ndarray, target: np.ndarray, train_mean: np.ndarray | None = None) -> dict:
-    """MSE, MAE and R^2, with the MSE of predicting the training mean as the chance-level baseline."""
-    pred, target = np.asarray(pred, np.float64), np.asarray(target, np.float64)
-    mean = target.mean(axis=0) if train_mean is None else np.asarray(train_mean, np.float64)
-    mse = float(((pred - target) ** 2).mean())
-    baseline = float(((mean - target) ** 2).mean())
-    return {"mse": mse, "mae": float(np.abs(pred - target).mean()), "baseline_mse": baseline,
-            "r2": float(1 - mse / max(baseline, 1e-12)), "n": float(len(target))}
-
-
 @torch.no_grad()
 def _metrics(objective: Objective, a, b, sources=None, gallery="all", train_mean=None) -> tuple[float, dict]:
     objective.eval()
@@ -161,7 +125,7 @@ def guess_objective(bridge) -> str:
     return "contrastive" if is_two_tower(bridge) else "regression"
 
 
-def evaluate(bridge: Bridge, data, objective: str | None = None, split: str = "val", val_fraction: float = 0.25,
+def evaluate(bridge: nn.Module, data, objective: str | None = None, split: str = "val", val_fraction: float = 0.25,
              seed: int = 0, gallery: str = "all", **data_options) -> dict:
     """Held-out metrics of a trained bridge: retrieval recall@1/@5 with chance (contrastive) or MSE/R^2
     (regression). ``split`` is ``"val"`` (the split ``train`` held out with the same seed), ``"train"`` or
@@ -255,7 +219,7 @@ def freeze_parameters(bridge: nn.Module, prefixes) -> list[str]:
     return sorted(set(frozen))
 
 
-def train(bridge: Bridge, data, objective: str = "contrastive", *, epochs: int = 200, batch_size: int = 128,
+def train(bridge: nn.Module, data, objective: str = "contrastive", *, epochs: int = 200, batch_size: int = 128,
           lr: float = 3e-3, weight_decay: float = 1e-3, val_fraction: float = 0.25, patience: int = 25,
           min_delta: float = 1e-4, seed: int = 0, freeze=(), max_steps: int | None = None, gallery: str = "all",
           fit_input_stats: bool = True, restore_best: bool = True, out_dir=None, report=None, card: dict | None = None,
@@ -362,8 +326,6 @@ def train(bridge: Bridge, data, objective: str = "contrastive", *, epochs: int =
 
 def _data_options(data, options: dict | None, seed: int, val_fraction: float) -> dict:
     """Options for ``as_pairs``; a folder of videos takes the split too (it splits by whole time blocks)."""
-    from .data import VIDEO_EXT
-
     options = dict(options or {})
     if isinstance(data, (str, Path)) and (Path(data).is_dir() or Path(data).suffix.lower() in VIDEO_EXT):
         options.setdefault("seed", seed)
@@ -392,11 +354,7 @@ def training_card(result: TrainResult, data: Pairs, options: dict) -> dict[str, 
 
 def plot_history(result: TrainResult, path) -> Path:
     """Loss curves (train, validation, best epoch) and, for contrastive training, held-out recall vs chance."""
-    from xmedia.report import pyplot, save_figure
-
     plt = pyplot()
-
-
     h = result.history
     epochs = [x["epoch"] for x in h]
     two = result.objective == "contrastive"
@@ -416,44 +374,3 @@ def plot_history(result: TrainResult, path) -> Path:
         ax.legend(fontsize=8)
     fig.tight_layout()
     return save_figure(fig, path, dpi=100)
-
-
-def train_recipe(recipe: dict, data=None, out_dir=None, cache_dir=None, progress: bool | None = None,
-                 **overrides) -> TrainResult:
-    """Build the bridge a recipe names (``zoo/recipes/*.json``, open_clip style) and train it on ``data``
-    (a folder of videos, a manifest, a lexicon CSV; default: the recipe's own data where it has one)."""
-    from .base import BRIDGE_CLASSES
-    from .data import av_segments, lexicon
-
-    spec = recipe.get("data", {})
-    kind = spec.get("kind")
-    options = {**recipe.get("train", {}), **overrides}
-    if kind == "lexicon":
-        cfg = recipe.get("config", {})
-        pairs = lexicon(data, cfg.get("n_features", 512), cfg.get("ngram", (2, 4)))
-    elif kind == "av_segments":
-        if data is None:
-            raise ConfigError(f"recipe {recipe.get('name')!r} trains on videos with sound: pass --data DIR")
-        seg = {k: v for k, v in spec.items() if k != "kind"}
-        pairs = av_segments(data, val_fraction=options.get("val_fraction", 0.25), seed=options.get("seed", 0),
-                            cache_dir=cache_dir, progress=progress, **seg)
-    elif data is not None:
-        pairs = as_pairs(data, cache_dir=cache_dir)
-    else:
-        raise ConfigError(f"recipe {recipe.get('name')!r} names no data: pass --data")
-    cfg = dict(recipe.get("config", {}))
-    for key, dim in (("video_dim", pairs.a.shape[1]), ("in_dim", pairs.a.shape[1]),
-                     ("audio_dim", pairs.b.shape[1]), ("out_dim", pairs.b.shape[1])):
-        if cfg.get(key) == "auto":
-            cfg[key] = int(dim)
-    if recipe.get("class") == "AudioVisualBridge":
-        cfg.setdefault("features", {k: v for k, v in spec.items() if k != "kind"})
-    klass = BRIDGE_CLASSES.get(recipe.get("class", ""))
-    if klass is None:
-        raise ConfigError(f"recipe names unknown bridge class {recipe.get('class')!r}; known: {sorted(BRIDGE_CLASSES)}")
-    torch.manual_seed(options.get("seed", 0))  # the initial weights too: a recipe + seed is reproducible
-    bridge = klass(**cfg)
-    card = {"title": recipe.get("name", klass.__name__), "licence": recipe.get("licence", "Apache-2.0"),
-            "recipe": recipe, **options.pop("card", {})}
-    return train(bridge, pairs, recipe.get("objective", guess_objective(bridge)), out_dir=out_dir, card=card,
-                 progress=progress, **options)

@@ -1,0 +1,45 @@
+"""The route steps of the colour looks: the ``lut`` decoder and the ``lut-soundtrack`` encoder.
+
+The bridge between them (``audio-filter``: perceptual axes -> ``Look``) is declared in
+``xmedia.bridges.routes`` and lives in ``xmedia.bridges.audio_filter``.
+"""
+from __future__ import annotations
+
+from xmedia.adapters.perceptual import encode_audio
+from xmedia.embedding import Embedding
+from xmedia.errors import ConfigError, MediaError
+from xmedia.media import Video
+from xmedia.routing import step
+
+from .colour import CUBE_SIZES, DEFAULT_SIZE
+from .filter import Filter
+from .track import FilterTrack, Look
+
+
+@step("controls:filter", "filter", name="lut", cost=0.1, kind="decoder",
+      description="look parameters -> Filter (3D LUT + spatial) or FilterTrack (follows the music)")
+def decode_look(look: Look, lut_size: int = DEFAULT_SIZE, strength: float = 1.0, time_varying: bool | None = None,
+                title: str | None = None) -> Filter | FilterTrack:
+    """``Look`` -> ``Filter`` (static) or ``FilterTrack`` (time-varying; default for a video's own soundtrack)."""
+    if not isinstance(look, Look):
+        raise MediaError(f"the lut decoder takes a Look (controls:filter), got {type(look).__name__}")
+    if lut_size not in CUBE_SIZES:
+        raise ConfigError(f"lut_size must be one of {CUBE_SIZES}, got {lut_size}")
+    if time_varying is None:
+        time_varying = look.source == "video" and look.track is not None
+    if time_varying:
+        if look.track is None:
+            raise ConfigError("time_varying=True needs time-based input (audio or a video's soundtrack)")
+        return FilterTrack(look, strength=strength)
+    name = title if title is not None else f"xmedia look from {look.source or 'input'}"
+    return Filter.from_look(look.params, lut_size, title=name, strength=strength, look=look.summary())
+
+
+@step("video", "space:perceptual", name="lut-soundtrack", cost=0.4, kind="encoder", only_for=("filter",),
+      accepts=lambda v: getattr(v, "audio", None) is not None,
+      description="a video's soundtrack -> perceptual space, so its look follows the music")
+def encode_soundtrack(video: Video) -> Embedding:
+    """A video's own soundtrack in the perceptual space, marked as coming from a video (time-varying look)."""
+    if video.audio is None:
+        raise MediaError("this video has no soundtrack: give an audio file, or a video with sound")
+    return encode_audio(video.audio).replace(source="video")
