@@ -34,3 +34,18 @@ def test_import_is_light():
                           "print(sorted(m for m in ('torch', 'cv2', 'av', 'transformers', 'matplotlib') if m in sys.modules))"],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"  # heavy libraries load when a route runs, not on import or planning
+
+
+def test_every_package_folder_is_listed():
+    """A wheel holds only the packages pyproject lists: a new subpackage must be added there."""
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed, dirs = set(cfg["packages"]), cfg["package-dir"]
+    found = set()
+    for package, folder in dirs.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder).parts
+            name = ".".join((package, *rel))
+            if not any(name.startswith(other + ".") or name == other for other in dirs if other != package
+                       and other.startswith(package + ".")):
+                found.add(name)
+    assert found <= listed, f"packages missing from [tool.setuptools] packages: {sorted(found - listed)}"
