@@ -170,3 +170,9 @@ def test_audio_to_new_audio_is_a_route(media):
     assert route.nodes[0] == route.nodes[-1] == "audio" and "space:perceptual" in route.nodes
     out = route.run(amen, seed=3)
     assert abs(float(out.duration_s - amen.duration_s)) < 1e-3
+
+
+def test_a_step_whose_code_is_missing_is_a_route_error():
+    st = Step("ghost", "a", "b", "xmedia.adapters.no_such_backend:run")
+    with pytest.raises(RouteError, match="ghost.*no_such_backend"):
+        st.options

@@ -68,7 +68,11 @@ class Step:
     def load(self) -> Callable[..., Any]:
         """The callable this step runs (its module imported, its class instantiated, on first use)."""
         if "fn" not in self._loaded:
-            fn = resolve(self.target) if isinstance(self.target, str) else self.target
+            try:
+                fn = resolve(self.target) if isinstance(self.target, str) else self.target
+            except (ImportError, AttributeError) as exc:
+                raise RouteError(f"step {self.name!r} cannot load {self.target!r} ({exc}); reinstall the package "
+                                 "that provides it (pip install 'xmedia[all]')") from None
             self._loaded["fn"] = fn() if isinstance(fn, type) else fn
         return self._loaded["fn"]
 

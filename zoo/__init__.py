@@ -131,10 +131,11 @@ class ZooProcess:
 def provide_steps() -> list[Step]:
     """One route step ``zoo:<name>`` per entry of zoo/index.json, from the entry's ``src`` to its ``dst``."""
     steps = []
-    for name in sorted(index()):
-        entry = info(name)
+    for name, revs in sorted(index().items()):  # index.json read once, not once per entry
+        revision = max(revs, key=int)
+        entry = revs[revision]
         summary = entry.get("description", "").split(". ")[0]
         steps.append(Step(f"zoo:{name}", entry["src"], entry["dst"], ZooProcess(name), cost=STEP_COST,
                           kind="bridge" if entry["src"].startswith("space:") else "encoder",
-                          description=f"{entry['class']} {name}@{entry['revision']} (zoo): {summary}"))
+                          description=f"{entry['class']} {name}@{revision} (zoo): {summary}"))
     return steps
