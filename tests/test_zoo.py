@@ -23,7 +23,7 @@ def test_list_and_load_by_name_and_revision():
         assert (zoo.ZOO_DIR / entry["path"] / "model.safetensors").stat().st_size < 2_000_000
         assert "metrics" in bridge.card and "## Metrics" in (zoo.ZOO_DIR / entry["path"] / "README.md").read_text()
     assert type(zoo.load("text-perceptual", revision=1)) is type(zoo.load("text-perceptual"))
-    with pytest.raises(WeightsError, match="no bridge named"):
+    with pytest.raises(WeightsError, match="no process named"):
         zoo.load("no-such-bridge")
     with pytest.raises(WeightsError, match="no revision 9"):
         zoo.load("av-perceptual@9")

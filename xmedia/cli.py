@@ -11,10 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-from .commands import look, parse_options, robot, soundtrack, train
+from .commands import areas, parse_options
 from .errors import XMediaError
-
-AREAS = (soundtrack, look, robot, train)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra option for the route's steps")
     s.set_defaults(func=cmd_translate)
 
-    for area in AREAS:
+    for area in areas():
         if hasattr(area, "add_translate_arguments"):
             area.add_translate_arguments(s)
         if hasattr(area, "add_commands"):
@@ -86,20 +84,20 @@ def cmd_translate(args) -> int:
 
     x = load(args.input)
     to = node_name(args.to)
-    for area in AREAS:
+    for area in areas():
         if hasattr(area, "check_output"):
             area.check_output(args, x, to)
     route = plan(x, to, via=args.via, bridge=args.bridge)
     options = parse_options(args.option)
     if args.seed is not None:
         options["seed"] = args.seed
-    for area in AREAS:
+    for area in areas():
         if hasattr(area, "translate_options"):
             options.update(area.translate_options(args, to))
     if "progress" in route.options():
         options.setdefault("progress", sys.stderr.isatty())  # bars for people, not for logs
     trace = route.run(x, trace=True, **options)
-    for area in AREAS:
+    for area in areas():
         if hasattr(area, "write_result") and area.write_result(args, x, trace):
             return 0
     result = trace.output

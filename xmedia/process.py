@@ -29,9 +29,9 @@ from torch import nn
 
 from . import formats
 from .errors import ConfigError, WeightsError
+from .pretrained import CARD_NAME, CONFIG_NAME, WEIGHTS_NAME, check_weights, locate, read_config
 
 PROCESS_CLASSES: dict[str, type["Process"]] = {}
-WEIGHTS_NAME, CONFIG_NAME, CARD_NAME = "model.safetensors", "config.json", "README.md"
 CARD_SECTIONS = ("description", "data", "objective", "metrics", "licence", "reproduce")
 
 
@@ -162,26 +162,18 @@ class Process(nn.Module):
         (folder / CARD_NAME).write_text(model_card(type(self).__name__, self.src, self.dst, self.config, card))
 
     @classmethod
-    def from_pretrained(cls, directory, map_location: str = "cpu") -> "Process":
+    def from_pretrained(cls, name_or_path, map_location: str = "cpu") -> "Process":
+        """A saved process from its folder or from a zoo name (``"av-perceptual@1"``, see ``xmedia.pretrained``)."""
         from safetensors import SafetensorError
         from safetensors.torch import load_file
 
-        directory = Path(directory)
-        cfg_path, w_path = directory / CONFIG_NAME, directory / WEIGHTS_NAME
-        if not cfg_path.is_file() or not w_path.is_file():
-            raise WeightsError(f"{directory} is not a saved process: it needs {CONFIG_NAME} and {WEIGHTS_NAME} "
-                               "(write one with process.save_pretrained(dir))")
-        try:
-            cfg = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise WeightsError(f"{cfg_path} is not valid JSON ({exc}); re-save the process") from None
+        directory = locate(name_or_path)
+        cfg = read_config(directory)
+        cfg_path = directory / CONFIG_NAME
         klass = process_class(cfg, cfg_path)
         if not issubclass(klass, cls):
             raise WeightsError(f"{directory} holds a {klass.__name__}, not a {cls.__name__}")
-        digest = hashlib.sha256(w_path.read_bytes()).hexdigest()
-        if cfg.get("sha256") and digest != cfg["sha256"]:
-            raise WeightsError(f"{w_path} is corrupt or was replaced: sha256 {digest[:12]}... does not match "
-                               f"{cfg['sha256'][:12]}... recorded in {CONFIG_NAME}; re-download or re-save it")
+        w_path = check_weights(directory, cfg)
         try:
             model = klass(**cfg["config"])
         except (TypeError, ValueError) as exc:
@@ -198,6 +190,11 @@ class Process(nn.Module):
         return model.eval()
 
     load = from_pretrained
+
+
+def load(name_or_path, map_location: str = "cpu") -> Process:
+    """Any saved process, by folder or zoo name."""
+    return Process.from_pretrained(name_or_path, map_location)
 
 
 def process_class(cfg: dict, where) -> type[Process]:

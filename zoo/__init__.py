@@ -38,7 +38,7 @@ def _read_tagged(path: Path, kind: str, error: type[Exception], fix: str) -> dic
 
 
 def index() -> dict:
-    """``{name: {revision: {"path", "sha256", "class", "src", "dst", "description"}}}`` from zoo/index.json."""
+    """``{name: {revision: {"path", "sha256", "class", "description"[, "src", "dst"]}}}`` from zoo/index.json."""
     if not INDEX.is_file():
         return {}
     return _read_tagged(INDEX, INDEX_KIND, WeightsError, "rebuild it with python -m xmedia.zoo.build")
@@ -54,7 +54,7 @@ def info(name: str, revision: int | str | None = None) -> dict:
     name, revision = _parse(name, revision)
     revs = index().get(name)
     if not revs:
-        raise WeightsError(f"no bridge named {name!r} in the zoo; available: {list()}")
+        raise WeightsError(f"no process named {name!r} in the zoo; available: {list()}")
     rev = str(revision) if revision is not None else max(revs, key=int)
     if rev not in revs:
         raise WeightsError(f"{name!r} has no revision {rev}; available: {sorted(revs, key=int)}")
@@ -74,15 +74,14 @@ def path(name: str, revision: int | str | None = None) -> Path:
     return ZOO_DIR / info(name, revision)["path"]
 
 
-def load(name_or_path, revision: int | str | None = None):
-    """A zoo process by name (``"text-perceptual"``, ``"av-perceptual@1"``) or any saved process folder."""
-    # xmedia.process imports torch: loaded here, on first use, so that listing the zoo stays light
-    from xmedia.process import CONFIG_NAME, WEIGHTS_NAME, Process
+def locate(name: str, revision: int | str | None = None) -> Path | None:
+    """The folder of zoo entry ``name`` (``"violin"``, ``"av-perceptual@1"``) after checking its weights against
+    zoo/index.json; None when the index has no such name (``xmedia.pretrained.locate`` then asks other zoos)."""
+    from xmedia.pretrained import WEIGHTS_NAME
 
-    p = Path(name_or_path)
-    if p.is_dir() and (p / CONFIG_NAME).is_file():
-        return Process.from_pretrained(p)
-    entry = info(str(name_or_path), revision)
+    if _parse(name, revision)[0] not in index():
+        return None
+    entry = info(name, revision)
     folder = ZOO_DIR / entry["path"]
     weights = folder / WEIGHTS_NAME
     if not weights.is_file():
@@ -92,6 +91,20 @@ def load(name_or_path, revision: int | str | None = None):
         raise WeightsError(f"{weights} does not match zoo/index.json (sha256 {digest[:12]}... vs "
                            f"{entry['sha256'][:12]}...): the file is corrupt or was replaced; restore it or "
                            "rebuild with python -m xmedia.zoo.build")
+    return folder
+
+
+def load(name_or_path, revision: int | str | None = None):
+    """A zoo process by name (``"text-perceptual"``, ``"av-perceptual@1"``) or any saved process folder."""
+    # xmedia.process imports torch: loaded here, on first use, so that listing the zoo stays light
+    from xmedia.pretrained import is_saved_process
+    from xmedia.process import Process
+
+    if is_saved_process(name_or_path):
+        return Process.from_pretrained(name_or_path)
+    folder = locate(str(name_or_path), revision)
+    if folder is None:
+        info(str(name_or_path), revision)  # raises the error that names what the zoo has
     return Process.from_pretrained(folder)
 
 
@@ -129,11 +142,14 @@ class ZooProcess:
 
 
 def provide_steps() -> list[Step]:
-    """One route step ``zoo:<name>`` per entry of zoo/index.json, from the entry's ``src`` to its ``dst``."""
+    """One route step ``zoo:<name>`` per entry of zoo/index.json that has a ``src`` and a ``dst`` (a timbre or a
+    text model is loaded by name and used through its own options instead)."""
     steps = []
     for name, revs in sorted(index().items()):  # index.json read once, not once per entry
         revision = max(revs, key=int)
         entry = revs[revision]
+        if "src" not in entry or "dst" not in entry:
+            continue
         summary = entry.get("description", "").split(". ")[0]
         steps.append(Step(f"zoo:{name}", entry["src"], entry["dst"], ZooProcess(name), cost=STEP_COST,
                           kind="bridge" if entry["src"].startswith("space:") else "encoder",

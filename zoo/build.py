@@ -1,4 +1,8 @@
-"""Rebuild the shipped processes and zoo/index.json: ``python -m xmedia.zoo.build [--media DIR]``.
+"""Rebuild the shipped processes and their zoo/index.json entries: ``python -m xmedia.zoo.build [NAME ...]``.
+
+``BUILDERS`` names each shipped family and the function (``"module:function"``) that trains and saves it; a
+builder returns ``{name: index entry}`` (see ``index_entry``) and only those entries of the index are replaced,
+so ``python -m xmedia.zoo.build timbre`` leaves the others alone.
 
 - ``text-perceptual@1``: words -> the eight perceptual axes, regression on the project's lexicon (adapters/perceptual_lexicon.csv).
 - ``av-perceptual@1``: video <-> audio, contrastive on 1 s segments of the real clips that have their own sound
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +24,14 @@ from xmedia.atomic import write_text
 from xmedia.bridges.recipes import train_recipe
 from xmedia.formats import tagged
 
-from . import INDEX, INDEX_KIND, ZOO_DIR, recipe
+from . import INDEX, INDEX_KIND, ZOO_DIR, index, recipe
 
 AV_CLIPS = ("phone_portrait.mp4", "megamind.avi")
 DEFAULT_MEDIA = ZOO_DIR.parents[1] / "shared" / "media"
+DEFAULT_CORPORA = ZOO_DIR.parents[1] / "shared" / "corpora"
+BUILDERS = {
+    "bridges": "xmedia.zoo.build:build_bridges",
+}
 CV_SPLITS = 10
 
 
@@ -47,7 +56,8 @@ def cross_validated(rec: dict, files, cache_dir=None, splits: int = CV_SPLITS) -
     return out
 
 
-def build(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None = None) -> dict:
+def build_bridges(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None = None, **_) -> dict:
+    """``text-perceptual@1`` and ``av-perceptual@1``."""
     entries = {}
     text = train_recipe(recipe("text-perceptual"), out_dir=ZOO_DIR / "text-perceptual" / "1", progress=progress,
                         card={"reproduce": "python -m xmedia.zoo.build",
@@ -69,23 +79,52 @@ def build(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None = None)
     print(av.summary())
     print(json.dumps(cv, indent=1))
     entries["av-perceptual"] = av
-    index = {}
-    for name, result in entries.items():
-        folder = result.out_dir
-        digest = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
-        index[name] = {"1": {"path": str(folder.relative_to(ZOO_DIR)), "sha256": digest,
-                             "class": type(result.bridge).__name__, "src": result.bridge.src,
-                             "dst": result.bridge.dst, "description": result.bridge.card.get("description", "")}}
-    write_text(INDEX, json.dumps(tagged(INDEX_KIND, json.loads(json.dumps(index, sort_keys=True))), indent=2) + "\n")
-    return index
+    return {name: {"1": index_entry(result.out_dir, result.bridge)} for name, result in entries.items()}
+
+
+def index_entry(folder: Path, process, step: bool = True) -> dict:
+    """The index entry of a process saved in ``folder`` (under zoo/): its path, weights' sha256, class and
+    description; with ``step`` also its ``src``/``dst``, which make it a route step ``zoo:<name>``."""
+    from xmedia.process import WEIGHTS_NAME
+
+    digest = hashlib.sha256((Path(folder) / WEIGHTS_NAME).read_bytes()).hexdigest()
+    entry = {"path": Path(folder).resolve().relative_to(ZOO_DIR).as_posix(), "sha256": digest,
+             "class": type(process).__name__, "description": process.card.get("description", "")}
+    if step:
+        entry.update(src=process.src, dst=process.dst)
+    return entry
+
+
+def write_entries(entries: dict) -> dict:
+    """Replace these ``{name: {revision: entry}}`` in zoo/index.json, keeping every other entry."""
+    merged = {**index(), **entries}
+    body = json.loads(json.dumps(merged, sort_keys=True))
+    write_text(INDEX, json.dumps(tagged(INDEX_KIND, body), indent=2) + "\n")
+    return merged
+
+
+def build(names=None, media_dir=DEFAULT_MEDIA, corpora_dir=DEFAULT_CORPORA, cache_dir=None,
+          progress: bool | None = None) -> dict:
+    """Run the builders in ``names`` (default all) and write their entries into zoo/index.json."""
+    unknown = sorted(set(names or ()) - set(BUILDERS))
+    if unknown:
+        raise SystemExit(f"unknown builder(s) {unknown}; choose from {sorted(BUILDERS)}")
+    entries = {}
+    for name in names or BUILDERS:
+        module, function = BUILDERS[name].split(":")
+        entries.update(getattr(import_module(module), function)(
+            media_dir=media_dir, corpora_dir=corpora_dir, cache_dir=cache_dir, progress=progress))
+    return write_entries(entries)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m xmedia.zoo.build", description=__doc__.splitlines()[0])
+    p.add_argument("names", nargs="*", help=f"builders to run (default all: {', '.join(BUILDERS)})")
     p.add_argument("--media", default=str(DEFAULT_MEDIA), help="the shared media folder (with video/)")
+    p.add_argument("--corpora", default=str(DEFAULT_CORPORA), help="the shared corpora folder")
     p.add_argument("--cache", default=None, help="embeddings cache folder (default $XMEDIA_CACHE)")
     args = p.parse_args(argv)
-    build(args.media, args.cache)
+    build(args.names, args.media, args.corpora, args.cache)
     return 0
 
 

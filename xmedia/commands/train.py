@@ -1,23 +1,32 @@
-"""``xmedia train RECIPE --data DIR -o OUT`` and ``xmedia eval BRIDGE --data DIR``.
+"""``xmedia train NAME ...`` and ``xmedia eval BRIDGE --data DIR``.
 
-RECIPE is a JSON file or the name of one in zoo/recipes (``av-perceptual``, ``av-mlp``, ``text-perceptual``);
-BRIDGE is a zoo name (``av-perceptual@1``) or a folder written by ``bridge.save(dir)``. The training code
-(torch) is imported when a verb runs, so ``xmedia --help`` stays light.
+NAME is a trainer that an area declares in its ``TRAINERS`` (``xmedia train visual-onsets --data DIR -o OUT``;
+each has its own flags, see ``xmedia train NAME --help``), else a bridge recipe: a JSON file or the name of one
+in zoo/recipes (``av-perceptual``, ``av-mlp``, ``text-perceptual``). BRIDGE is a zoo name (``av-perceptual@1``)
+or a folder written by ``bridge.save(dir)``. Training code (torch) is imported when a verb runs, so
+``xmedia --help`` stays light.
 """
 from __future__ import annotations
 
+import argparse
+
 from xmedia.errors import ConfigError
+
+from . import Trainer, areas
+
+
+def trainers() -> dict[str, Trainer]:
+    return {t.name: t for area in areas() for t in getattr(area, "TRAINERS", ())}
 
 
 def add_commands(subparsers) -> None:
-    s = subparsers.add_parser("train", help="train a bridge from a recipe on your media")
-    s.add_argument("recipe", help="recipe JSON file or zoo recipe name (av-perceptual, av-mlp, text-perceptual)")
-    s.add_argument("--data", help="folder of videos with sound, a video file, a manifest .csv or a lexicon .csv")
-    s.add_argument("-o", "--output", required=True, help="folder to save the trained bridge in")
-    s.add_argument("--epochs", type=int, help="maximum epochs (overrides the recipe)")
-    s.add_argument("--seed", type=int, help="random seed for the split and the training")
-    s.add_argument("--cache", help="embeddings cache folder (default $XMEDIA_CACHE or ~/.cache/xmedia)")
-    s.add_argument("--report", help="loss-curve PNG (default OUTPUT/loss.png)")
+    names = ", ".join(sorted(trainers()))
+    s = subparsers.add_parser("train", help="train a process (timbre, text, style...) or a bridge recipe on your media",
+                              description=f"Trainers: {names or 'none'}; else a bridge recipe (a JSON file or "
+                                          "av-perceptual, av-mlp, text-perceptual). "
+                                          "`xmedia train NAME --help` lists NAME's flags.")
+    s.add_argument("name", help=f"trainer ({names}) or recipe JSON file / zoo recipe name")
+    s.add_argument("rest", nargs=argparse.REMAINDER, help="the trainer's flags")
     s.set_defaults(func=cmd_train)
 
     s = subparsers.add_parser("eval", help="retrieval recall@1/@5 (or MSE) of a bridge on held-out data")
@@ -29,13 +38,33 @@ def add_commands(subparsers) -> None:
     s.set_defaults(func=cmd_eval)
 
 
+def recipe_parser(name: str) -> argparse.ArgumentParser:
+    s = argparse.ArgumentParser(prog=f"xmedia train {name}", description="train a bridge from a recipe")
+    s.add_argument("--data", help="folder of videos with sound, a video file, a manifest .csv or a lexicon .csv")
+    s.add_argument("-o", "--output", required=True, help="folder to save the trained bridge in")
+    s.add_argument("--epochs", type=int, help="maximum epochs (overrides the recipe)")
+    s.add_argument("--seed", type=int, help="random seed for the split and the training")
+    s.add_argument("--cache", help="embeddings cache folder (default $XMEDIA_CACHE or ~/.cache/xmedia)")
+    s.add_argument("--report", help="loss-curve PNG (default OUTPUT/loss.png)")
+    return s
+
+
 def cmd_train(args) -> int:
+    trainer = trainers().get(args.name)
+    if trainer is not None:
+        parser = argparse.ArgumentParser(prog=f"xmedia train {trainer.name}", description=trainer.help)
+        trainer.add_arguments(parser)
+        return trainer.run(parser.parse_args(args.rest))
+    return train_recipe_command(args.name, recipe_parser(args.name).parse_args(args.rest))
+
+
+def train_recipe_command(name: str, args) -> int:
     from xmedia.bridges.recipes import train_recipe
     from xmedia.zoo import recipe
 
     overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("report", args.report))
                  if v is not None}
-    result = train_recipe(recipe(args.recipe), args.data, out_dir=args.output, cache_dir=args.cache, **overrides)
+    result = train_recipe(recipe(name), args.data, out_dir=args.output, cache_dir=args.cache, **overrides)
     print(result.summary())
     _print_metrics(result.metrics)
     print(f"wrote {args.output} (loss curve: {result.report_path})")
