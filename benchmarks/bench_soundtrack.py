@@ -1,6 +1,11 @@
-"""Benchmark: video -> soundtrack. Speed of the whole pipeline and sync with the picture, with references.
+"""Benchmark: video -> soundtrack. Speed of the whole command and pipeline, and sync with the picture.
 
-    python benchmarks/bench_soundtrack.py [--quick]
+    python benchmarks/bench_soundtrack.py [--quick] [--command-only]
+
+0. The whole command, as a user runs it (a fresh process each time, median of 3): ``xmedia translate FILE --to
+   audio -o x.wav`` and ``-o x.mp4``, beside ``ffmpeg -i FILE -f null -`` (decoding alone, the floor) on the
+   same file in the same run, and the time from process start to the first decoded frame. Targets (issue 11):
+   >= 20x real time to wav, >= 10x to mp4, <= 2x the ffmpeg decode, first frame within 0.5 s.
 
 1. Speed: decode -> analyse -> compose -> write (a WAV, and an MP4 with the video copied or re-encoded), as a
    real-time factor (clip seconds per wall second; warm, in-process), on phone_portrait.mp4 and
@@ -17,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -105,6 +112,52 @@ def musicgen_seconds_per_second(durations=(1.0, 3.0)) -> tuple[float, float, lis
     return a, b, points, n_params
 
 
+FIRST_FRAME = """
+import sys, time
+t0 = time.perf_counter()
+from xmedia.cli import build_parser
+args = build_parser().parse_args(["translate", sys.argv[1], "--to", "audio", "-o", "x.wav"])
+from xmedia.io import load
+next(iter(load(args.input).iter_frames(max_side=160)))
+print(time.perf_counter() - t0)
+"""
+
+
+def wall(cmd, runs: int = 3) -> float:
+    """Median wall time of a command run as a fresh process (interpreter start included)."""
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+
+def whole_command(clips, out: Path) -> None:
+    xm = [sys.executable, "-m", "xmedia.cli", "translate"]
+    print("\n## Whole command, fresh process each run, median of 3 (RTF = clip s / wall s)\n")
+    print("| clip | duration s | ffmpeg -f null s | start -> first frame s | to wav s | RTF wav | wav / ffmpeg "
+          "| to mp4 s | RTF mp4 | mp4 video |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for clip in clips:
+        path = str(MEDIA / clip)
+        dur = float(xmedia.info(path)["duration_s"])
+        ff = wall(["ffmpeg", "-v", "error", "-i", path, "-f", "null", "-"]) if shutil.which("ffmpeg") else float("nan")
+        first = np.median([float(subprocess.run([sys.executable, "-c", FIRST_FRAME, path], check=True,
+                                                capture_output=True, text=True).stdout) for _ in range(3)])
+        wav = wall(xm + [path, "--to", "audio", "-o", str(out / "cmd.wav")])
+        mp4 = wall(xm + [path, "--to", "audio", "-o", str(out / "cmd.mp4")])
+        how = "copied" if _same_codec(path, out / "cmd.mp4") else "re-encoded"
+        print(f"| {clip} | {dur:.1f} | {ff:.2f} | {first:.2f} | {wav:.2f} | {dur / wav:.1f}x | {wav / ff:.1f}x | "
+              f"{mp4:.2f} | {dur / mp4:.1f}x | {how} |")
+    print("\ntargets: RTF wav >= 20x, RTF mp4 >= 10x, wav / ffmpeg <= 2x, first frame <= 0.5 s")
+
+
+def _same_codec(a, b) -> bool:
+    return [s.get("codec") for s in xmedia.info(a)["streams"] if s.get("type") == "video"] == \
+        [s.get("codec") for s in xmedia.info(b)["streams"] if s.get("type") == "video"]
+
+
 def f_measure(ref, est, window, which: int = 0):
     """mir_eval's (F, precision, recall)[which]."""
     import mir_eval
@@ -124,6 +177,7 @@ def main():
     ap.add_argument("--quick", action="store_true", help="skip MusicGen")
     ap.add_argument("--musicgen-only", action="store_true", help="only the MusicGen reference")
     ap.add_argument("--sync-only", action="store_true", help="only the sync table")
+    ap.add_argument("--command-only", action="store_true", help="only the whole-command table")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     import torch
@@ -137,6 +191,10 @@ def main():
               f"; fit: {a:.1f} s + {b:.1f} s per audio second")
         return 0
     clips = ["phone_portrait.mp4", "pedestrians.avi"]
+    if not args.sync_only:
+        whole_command(clips, out)
+    if args.command_only:
+        return 0
     if not args.sync_only:
         speed(args, clips, out)
     sync()

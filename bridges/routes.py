@@ -10,8 +10,8 @@ from xmedia.routing import Step, StreamTarget, resolve
 
 perceptual_to_composer = Step(
     "perceptual-to-composer", "space:perceptual", "controls:composer",
-    "xmedia.bridges.soundtrack:PerceptualToComposer", cost=0.1, kind="bridge",
-    description="PerceptualToComposer: tempo from pace, intensity from energy, key/mode/register from "
+    "xmedia.bridges.controls_map:ControlsMap", cost=0.1, kind="bridge",
+    description="PerceptualToComposer (numpy): tempo from pace, intensity from energy, key/mode/register from "
                 "brightness, warmth and valence, timbre from texture, accents on events",
 )
 

@@ -3,8 +3,8 @@
 The route (``translate``) makes the soundtrack; this area turns the flags into route options and writes the
 result. ``-o out.wav`` (or any audio extension) writes the soundtrack alone; ``-o out.mp4`` (.mov, .mkv, .m4v)
 writes the clip with the soundtrack muxed as AAC, the video stream copied packet for packet when the container
-can hold its codec, else re-encoded to H.264. ``--mix replace|under|over`` combines it with the clip's own
-audio. ``--report out.png`` plots the picture's motion energy and events over the soundtrack's waveform,
+can hold its codec (``.mkv`` takes more codecs than ``.mp4``, e.g. MS-MPEG4), else re-encoded to H.264 (x264 ultrafast, CRF 20).
+``--mix replace|under|over`` combines it with the clip's own audio. ``--report out.png`` plots the picture's motion energy and events over the soundtrack's waveform,
 spectrogram and onsets on one time axis.
 """
 from __future__ import annotations
@@ -17,6 +17,7 @@ import numpy as np
 import xmedia
 from xmedia.adapters.composer import MIXES, mix
 from xmedia.adapters.perceptual.audio import detect_onsets
+from xmedia.avio import TRANSCODE_CRF, TRANSCODE_PRESET
 from xmedia.errors import ConfigError
 from xmedia.io import AUDIO_EXT, write_video_with_audio
 from xmedia.media import Video
@@ -67,7 +68,11 @@ def write_result(args, x, trace) -> bool:
     out = Path(args.output)
     if out.suffix.lower() in VIDEO_OUT:
         how = write_video_with_audio(x, final, out, progress=sys.stderr.isatty())
-        print(f"wrote {out} (video {how}, soundtrack AAC, {float(final.duration_s):.3f} s)")
+        detail = how
+        if how == "re-encoded":
+            detail = (f"re-encoded: H.264 {TRANSCODE_PRESET} CRF {TRANSCODE_CRF}, as {out.suffix} cannot hold the "
+                      "original stream; -o .mkv keeps it untouched")
+        print(f"wrote {out} (video {detail}, soundtrack AAC, {float(final.duration_s):.3f} s)")
     else:
         final.save(out)
         print(f"wrote {out} ({float(final.duration_s):.3f} s, {final.sample_rate_hz} Hz)")
