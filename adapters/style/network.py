@@ -56,7 +56,7 @@ class StyleNet(Process):
 
     src, dst = "image", "image"
 
-    def __init__(self, channels=(16, 32, 48), blocks: int = 4, refine_channels: int = 8):
+    def __init__(self, channels=[16, 32, 48], blocks: int = 4, refine_channels: int = 8):  # list: as JSON reads back
         super().__init__()
         c1, c2, c3 = (int(c) for c in channels)
         if min(c1, c2, c3, blocks, refine_channels) < 1:

@@ -92,7 +92,7 @@ def train_style(model, data, style, progress: bool = False, report=None, log_eve
         sched.step()
         if i % log_every == 0 or i == o["steps"] - 1:
             for k, v in zip(hist, (i, loss, ls, lc, lt)):
-                hist[k].append(float(v))
+                hist[k].append(float(v.detach()) if torch.is_tensor(v) else float(v))
             if progress:
                 steps.set_postfix(loss=f"{float(loss):.3f}", style=f"{float(ls):.3f}", content=f"{float(lc):.3f}")
         if time.perf_counter() - start > 60 * o["max_minutes"]:

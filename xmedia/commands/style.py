@@ -153,20 +153,21 @@ def run_train(args) -> int:
     import torch
 
     from xmedia.adapters.style.network import StyleNet
+    from xmedia.adapters.style.train import write_loss_report
 
     torch.manual_seed(args.seed)
     model = StyleNet()
-    report = args.report or str(Path(args.output) / "loss.png")
-    Path(report).parent.mkdir(parents=True, exist_ok=True)
     result = model.fit(args.data, style=args.style_image, steps=args.steps, size_px=args.size, batch=args.batch,
                        style_weight=args.style_weight, max_minutes=args.max_minutes, seed=args.seed,
-                       progress=sys.stderr.isatty(), report=report)
+                       progress=sys.stderr.isatty())
     model.card = {"title": f"style: {Path(args.output).name}",
                   "description": f"fast style model trained on {Path(args.style_image).name}",
                   "data": f"style: {args.style_image}; content: {', '.join(map(str, args.data))} "
                           f"({result['content_pictures']} pictures)",
                   "training": {k: v for k, v in result["options"].items()}}
     model.save_pretrained(args.output)
+    report = args.report or str(Path(args.output) / "loss.png")  # after saving: the save replaces the folder
+    write_loss_report(result, report)
     print(f"trained {len(result['step']) and result['step'][-1] + 1} steps in {result['seconds'] / 60:.1f} min, "
           f"final loss {result['loss'][-1]:.3f}; wrote {args.output} (loss curve: {report})")
     return 0
