@@ -207,3 +207,16 @@ def test_cli_photo_blend_strength_and_report(tmp_path, shipped, media, capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a missing style is a clear error, never a silent pass-through
         assert main(["translate", str(photo), "--to", "image", "--style", "no_such_style", "-o", str(out)]) == 2
+
+
+def test_clip_features_without_weights_is_a_clear_weights_error(monkeypatch, tmp_path):
+    from xmedia.adapters.style.features import feature_network
+    from xmedia.errors import WeightsError
+
+    pytest.importorskip("transformers")
+    monkeypatch.setenv("XMEDIA_HOME", str(tmp_path))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(WeightsError, match="CLIP"):
+        feature_network("clip")
+    with pytest.raises(ConfigError, match="unknown feature network"):
+        feature_network("vgg19")

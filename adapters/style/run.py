@@ -23,9 +23,10 @@ NEEDS_STYLE = ("style transfer needs style= (a zoo name such as 'starry' or 'wav
 
 def style_image(image: Image, style=None, style_image=None, strength: float = 1.0, optimise_steps: int = 200,
                 size_px: int = 384, seed: int = 0, progress: bool = False, max_side_px: int = MAX_SIDE_PX,
-                blend_mode: str = "auto") -> Image:
+                blend_mode: str = "auto", features: str = "random") -> Image:
     """A photo painted in a style: a fast style model (``style=``) or optimisation against a painting
-    (``style_image=``, Gatys et al. 2015: slow, no training)."""
+    (``style_image=``, Gatys et al. 2015: slow, no training; ``features="clip"`` uses CLIP's vision tower as the
+    loss network when its weights are on disk, else the offline random multi-scale network)."""
     if style_image is None:
         if style is None:
             raise ConfigError(NEEDS_STYLE)
@@ -35,7 +36,7 @@ def style_image(image: Image, style=None, style_image=None, strength: float = 1.
     strength = check_strength(strength)
     rgb, alpha = content_rgb(image, max_side_px)
     out = optimise(rgb, style_images(style_image), steps=int(optimise_steps), size_px=int(size_px), seed=int(seed),
-                   progress=progress)
+                   progress=progress, features=features)
     if strength != 1.0:
         out = np.clip(np.round(rgb + strength * (out.astype(np.float32) - rgb)), 0, 255).astype(np.uint8)
     return Image(out if alpha is None else np.dstack([out, alpha]))

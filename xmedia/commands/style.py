@@ -146,6 +146,8 @@ def add_train_arguments(p) -> None:
     p.add_argument("--style-weight", type=float, default=10.0, help="style vs content (default 10)")
     p.add_argument("--max-minutes", type=float, default=30.0, help="stop after this long (default 30)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--features", choices=("random", "clip"), default="random",
+                   help="loss network: offline random multi-scale filters (default) or CLIP (weights on disk)")
     p.add_argument("--report", help="loss-curve PNG (default OUTPUT/loss.png)")
 
 
@@ -159,6 +161,7 @@ def run_train(args) -> int:
     model = StyleNet()
     result = model.fit(args.data, style=args.style_image, steps=args.steps, size_px=args.size, batch=args.batch,
                        style_weight=args.style_weight, max_minutes=args.max_minutes, seed=args.seed,
+                       features=args.features,
                        progress=sys.stderr.isatty())
     model.card = {"title": f"style: {Path(args.output).name}",
                   "description": f"fast style model trained on {Path(args.style_image).name}",
