@@ -76,7 +76,7 @@ def test_gatys_optimisation_few_steps_moves_toward_the_style(paintings, media):
     assert np.isfinite(out).all() and ssim(out, photo) > 0.05
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=6, deadline=None)
 @given(t=st.floats(0.0, 1.0), seed=st.integers(0, 10))
 def test_blend_is_exact_at_the_ends_and_continuous(t, seed):
     torch.manual_seed(seed)

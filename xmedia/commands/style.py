@@ -120,8 +120,12 @@ def write_report(args, x, y) -> None:
 
     if isinstance(y, Video):
         picks = sorted({0, y.num_frames // 2, y.num_frames - 1})
-        before = {f.index: f.rgb for f in x.iter_frames(max_side=480) if f.index in picks}
-        after = {f.index: (float(f.time_s), f.rgb) for f in y.iter_frames(max_side=480) if f.index in picks}
+        # one frame at a time (a preview: the temporal blend restarts at each, instead of restyling the clip)
+        before = {i: next(iter(x.iter_frames(max_side=480, start=i, stop=i + 1))).rgb for i in picks}
+        after = {}
+        for i in picks:
+            f = next(iter(y.iter_frames(max_side=480, start=i, stop=i + 1)))
+            after[i] = (float(f.time_s), f.rgb)
         track = getattr(y, "style_track", None)
         if track is not None:
             style_track_plot(track, args.report, frames=[after[i] for i in picks], title=Path(args.input).name)
