@@ -50,7 +50,10 @@ def _decode_file(path: Path, max_side: int, what: str) -> np.ndarray:
     if not path.is_file():
         raise MediaError(f"{what} {path}: no such file")
     try:
-        with PILImage.open(path) as im:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PILImage.DecompressionBombWarning)  # the size is checked below
+            im = PILImage.open(path)
+        with im:
             w, h = im.size
             if im.format == "JPEG" and max(w, h) > 2 * max_side:
                 im.draft("RGB", (max(1, w * max_side // max(w, h)), max(1, h * max_side // max(w, h))))
@@ -64,6 +67,8 @@ def _decode_file(path: Path, max_side: int, what: str) -> np.ndarray:
                 rgba = np.asarray(im.convert("RGBA"), dtype=np.float32) / 255.0
                 return _over_white(rgba) if max(rgba.shape[:2]) <= max_side else downscale(_over_white(rgba), max_side)
             rgb = np.asarray(im.convert("RGB"))
+    except PILImage.DecompressionBombError as exc:
+        raise MediaError(f"{what} {path} is too large to decode here ({exc}); downscale it first") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise MediaError(f"{what} {path}: not a readable image ({exc})") from None
     return rgb

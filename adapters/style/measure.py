@@ -78,6 +78,21 @@ def style_distance(rgb: np.ndarray, style_rgb: np.ndarray, parts: bool = False):
     return (float(np.mean(d)), d) if parts else float(np.mean(d))
 
 
+def texture_distance(rgb: np.ndarray, style_rgb: np.ndarray) -> float:
+    """Texture only: the relative Gram distance of Gabor energies of the luminance standardised to zero mean and
+    unit spread, so colour and global contrast (what colour-transfer baselines change) do not count."""
+    import cv2
+
+    def gabor_gram(x):
+        grey = cv2.cvtColor(_resize_short(x, MEASURE_SIDE_PX), cv2.COLOR_RGB2GRAY).astype(np.float32)
+        grey = (grey - grey.mean()) / max(float(grey.std()), 1e-3)
+        maps = np.stack([np.abs(cv2.filter2D(grey, cv2.CV_32F, k)) for k in _gabor_bank()])
+        return _gram_np(maps.reshape(len(maps), -1))
+
+    a, b = gabor_gram(rgb), gabor_gram(style_rgb)
+    return float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-12))
+
+
 def reinhard(content: np.ndarray, style: np.ndarray) -> np.ndarray:
     """Colour transfer in Lab: the photo's per-channel mean and spread moved to the style's."""
     import cv2

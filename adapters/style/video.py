@@ -35,39 +35,46 @@ class TemporalStyler:
         self.reset()
 
     def reset(self) -> None:
-        self._prev_in = self._prev_grey = self._prev_out = None
+        self._prev_small = self._prev_out = None
 
-    def _grey(self, rgb):
+    @staticmethod
+    def _small(rgb):
         import cv2
 
         small = downscale(rgb, FLOW_SIDE_PX) if max(rgb.shape[:2]) > FLOW_SIDE_PX else rgb
-        return cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        return small, cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
 
-    def _flow(self, a, b, shape):
-        import cv2
-
-        f = self._dis.calc(a, b, None)
-        h, w = shape
-        if f.shape[:2] != (h, w):
-            sx, sy = w / f.shape[1], h / f.shape[0]
-            f = cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR) * np.array([sx, sy], np.float32)
-        return f
+    def _reuse(self, small, grey) -> tuple[np.ndarray, np.ndarray] | None:
+        """Backward flow (new frame -> previous) and the weight of the warped previous output, at flow size."""
+        prev_small, prev_grey = self._prev_small
+        if min(grey.shape) < 16 or prev_grey.shape != grey.shape:
+            return None
+        bw = self._dis.calc(grey, prev_grey, None)
+        fw = self._dis.calc(prev_grey, grey, None)
+        mask = visible_mask(bw, fw)
+        seen = warp(prev_small, bw)
+        mask &= np.abs(seen.astype(np.int16) - small.astype(np.int16)).max(-1) < PHOTOMETRIC_TOLERANCE * 255
+        return bw, mask.astype(np.float32) * self.weight
 
     def process(self, rgb: np.ndarray, net=None) -> np.ndarray:
         """The next frame styled (by ``net`` when given: a style that changes along the clip)."""
+        import cv2
+
         styled = apply_network(self.net if net is None else net, rgb, self.strength)
-        grey = self._grey(rgb)
+        small, grey = self._small(rgb)
         if self.temporal and self._prev_out is not None and self._prev_out.shape == styled.shape:
-            if min(grey.shape) >= 16:
-                bw = self._flow(grey, self._prev_grey, rgb.shape[:2])
-                fw = self._flow(self._prev_grey, grey, rgb.shape[:2])
-                mask = visible_mask(bw, fw)
-                seen = np.abs(warp(self._prev_in, bw).astype(np.float32) - rgb.astype(np.float32)).max(-1) / 255.0
-                mask &= seen < PHOTOMETRIC_TOLERANCE
-                reuse = (mask.astype(np.float32) * self.weight)[..., None]
-                blended = reuse * warp(self._prev_out, bw).astype(np.float32) + (1 - reuse) * styled
-                styled = np.clip(np.round(blended), 0, 255).astype(np.uint8)
-        self._prev_in, self._prev_grey, self._prev_out = rgb, grey, styled
+            found = self._reuse(small, grey)
+            if found is not None:
+                bw, reuse = found
+                h, w = rgb.shape[:2]
+                if bw.shape[:2] != (h, w):  # flow and mask were computed small: scale them up
+                    scale = np.array([w / bw.shape[1], h / bw.shape[0]], np.float32)
+                    bw = cv2.resize(bw, (w, h), interpolation=cv2.INTER_LINEAR) * scale
+                    reuse = cv2.resize(reuse, (w, h), interpolation=cv2.INTER_LINEAR)
+                warped = warp(self._prev_out, bw).astype(np.float32)
+                blended = styled + reuse[..., None] * (warped - styled)
+                styled = np.clip(blended + 0.5, 0, 255).astype(np.uint8)
+        self._prev_small, self._prev_out = (small, grey), styled
         return styled
 
 
