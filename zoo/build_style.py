@@ -15,8 +15,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from xmedia.adapters.style.data import content_images
-from xmedia.adapters.style.network import StyleNet
+from xmedia.adapters.style.data import content_images, read_picture, style_images
+from xmedia.adapters.style.measure import edge_f_score, reinhard, ssim, style_distance, texture_distance
+from xmedia.adapters.style.network import StyleNet, apply_network
 
 from . import ZOO_DIR
 
@@ -70,12 +71,34 @@ def build_style(media_dir, corpora_dir, cache_dir=None, progress=None, names=Non
                            report=None, **TRAINING)
         folder.mkdir(parents=True, exist_ok=True)
         model.card = card(name, title, painting, files, result)
+        model.card["metrics"] = held_out_metrics(model, Path(corpora_dir) / "style" / painting, media_dir)
         model.save_pretrained(folder)
         from xmedia.adapters.style.train import write_loss_report
 
         write_loss_report(result, folder / "loss.png")
         entries[name] = {REVISION: index_entry(folder, model)}
     return entries
+
+
+def held_out_metrics(model, painting: Path, media_dir) -> dict:
+    """Independent style distance, texture distance, SSIM and edge F1 on the held-out photos, beside the
+    unstyled photo and Reinhard colour transfer (the full table: benchmarks/bench_style.py)."""
+    import numpy as np
+
+    style = style_images(painting)[0]
+    rows = {"model": [], "unstyled photo": [], "Reinhard colour transfer": []}
+    for name in HELD_OUT["photos"]:
+        photo = read_picture(Path(media_dir) / "image" / name, 384, "photo")
+        for key, img in (("model", apply_network(model, photo)), ("unstyled photo", photo),
+                         ("Reinhard colour transfer", reinhard(photo, style))):
+            rows[key].append((style_distance(img, style), texture_distance(img, style), ssim(img, photo),
+                              edge_f_score(img, photo)))
+    out = {}
+    for key, vals in rows.items():
+        d, tx, s, e = np.mean(vals, axis=0)
+        out[key] = (f"style distance {d:.3f}, texture distance {tx:.3f}, SSIM {s:.3f}, edge F1 {e:.3f} "
+                    f"(held-out photos {', '.join(HELD_OUT['photos'])}; independent features, lower = closer)")
+    return out
 
 
 def card(name: str, title: str, painting: str, files, result: dict) -> dict:
