@@ -64,7 +64,7 @@ def style_character(net) -> np.ndarray:
     return np.array([v[IDX[a]] for a in SHARED_AXES], dtype=np.float64)
 
 
-def style_track(music: Audio, styles=DEFAULT_STYLES, temperature: float = 0.05, smoothing_s: float = 1.0,
+def style_track(music: Audio, styles=DEFAULT_STYLES, temperature: float = 0.01, smoothing_s: float = 1.0,
                 rate_hz: float = 10.0) -> StyleTrack:
     """The style weights along ``music`` for the zoo names / folders in ``styles``."""
     if not isinstance(music, Audio):
@@ -89,7 +89,7 @@ def style_track(music: Audio, styles=DEFAULT_STYLES, temperature: float = 0.05, 
 
 
 def style_by_soundtrack(video: Video, styles=DEFAULT_STYLES, music: Audio | None = None, strength: float = 1.0,
-                        temporal: bool = True, temperature: float = 0.05, smoothing_s: float = 1.0,
+                        temporal: bool = True, temperature: float = 0.01, smoothing_s: float = 1.0,
                         seed: int = 0) -> Video:
     """The clip styled with the blend of ``styles`` its own soundtrack (or ``music``) picks at each moment
     (deterministic: ``seed`` is accepted for symmetry with the other style steps)."""
