@@ -19,6 +19,7 @@ IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 VIDEO_EXT = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
 MIN_STYLE_SIDE_PX = 32
 MAX_DECODE_PIXELS = 120_000_000  # above this a file is refused before decoding (it would need > 360 MB)
+HUGE_SIDE_PX = 6000
 FLAT_STD = 2.0 / 255.0  # a picture whose pixels vary less than this is one colour
 
 
@@ -60,7 +61,7 @@ def _decode_file(path: Path, max_side: int, what: str) -> np.ndarray:
             elif w * h > MAX_DECODE_PIXELS:
                 raise MediaError(f"{what} {path} is {w}x{h} ({w * h / 1e6:.0f} megapixels): too large to decode "
                                  f"here; downscale it (longer side <= {max_side * 4} px) or save it as JPEG")
-            if max(w, h) > 4 * max_side:  # ordinary paintings are resized silently; say so for huge files
+            if max(w, h) > HUGE_SIDE_PX:  # ordinary pictures are resized silently; say so for huge files
                 warnings.warn(f"{what} {path.name} is {w}x{h}: using it at {max_side} px on its longer side",
                               stacklevel=3)
             if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):

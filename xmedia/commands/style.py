@@ -28,7 +28,10 @@ SOUNDTRACK_STEP = "soundtrack-style"
 
 def add_translate_arguments(parser) -> None:
     have = parser._option_string_actions  # --style is shared with the soundtrack area: define it only once
-    group = parser.add_argument_group("style transfer (--to image | --to video)")
+    group = parser.add_argument_group(
+        "style transfer (--to image | --to video)",
+        "--style also names the style here: a zoo name (starry, wave), a folder from `xmedia train style`, a blend "
+        "'starry:0.6,wave:0.4', or 'soundtrack' (the clip's own music picks; 'soundtrack:starry,wave')")
     if "--style" not in have:
         group.add_argument("--style", help="style model: zoo name, folder, 'a:0.6,b:0.4' blend or 'soundtrack'")
     group.add_argument("--style-image", dest="style_image", metavar="PAINTING",
