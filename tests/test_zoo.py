@@ -16,7 +16,7 @@ from xmedia.errors import WeightsError
 def test_list_and_load_by_name_and_revision():
     names = zoo.list()
     assert "av-perceptual@1" in names and "text-perceptual@1" in names
-    for name in names:
+    for name in [n for n in names if "src" in zoo.info(n)]:  # the bridges (styles, timbres... have no src)
         bridge = zoo.load(name)
         entry = zoo.info(name)
         assert type(bridge).__name__ == entry["class"] and bridge.src == entry["src"]
@@ -118,7 +118,8 @@ def test_index_recipes_and_shipped_configs_carry_their_kind():
     for name in zoo.list():
         cfg = json.loads((zoo.path(name) / "config.json").read_text())
         assert next(iter(cfg)) == "kind" and cfg["kind"] == "process"
-        assert cfg["module"] == type(zoo.load(name)).__module__ == "xmedia.bridges.models"
+        assert cfg["module"] == type(zoo.load(name)).__module__
+        assert cfg["module"] == "xmedia.bridges.models" or "src" not in zoo.info(name)
         assert cfg["sha256"] == zoo.info(name)["sha256"]
 
 
@@ -126,11 +127,12 @@ def test_every_index_entry_is_a_route_step():
     from xmedia.routing import registry
 
     steps = registry().steps
-    for name in zoo.index():
+    with_step = [name for name in zoo.index() if "src" in zoo.info(name)]  # entries saved with step=False have none
+    for name in with_step:
         entry = zoo.info(name)
         step = steps[f"zoo:{name}"]
         assert (step.src, step.dst) == (entry["src"], entry["dst"]) and entry["class"] in step.description
-    assert {f"zoo:{name}" for name in zoo.index()} == {n for n in steps if n.startswith("zoo:")}
+    assert {f"zoo:{name}" for name in with_step} == {n for n in steps if n.startswith("zoo:")}
 
 
 def test_av_bridge_embeds_a_clip_and_its_sound_in_the_av_space(media):
