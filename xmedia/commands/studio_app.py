@@ -1,0 +1,125 @@
+"""The studio's page (Gradio): drop a file, pick a target and options, run, preview and download.
+
+Every job is ``studio_jobs.Studio.run``, which runs ``xmedia translate`` itself; this module only lays out the
+page and maps results onto its components. Imported only by ``xmedia studio`` (Gradio is heavy).
+"""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no calls home
+
+import gradio as gr  # noqa: E402
+
+from xmedia.errors import XMediaError  # noqa: E402
+
+from .studio_jobs import FIELDS, Studio, check_upload, describe, route_options, targets  # noqa: E402
+
+TITLE = "xmedia studio"
+INTRO = ("Drop a video, song, photo or text file (or type text), pick what to translate it into, and run. "
+         "Everything runs on this machine with the embedded defaults; each run is `xmedia translate`.")
+HINTS = {"seed": "integer: same seed, same result", "style": "e.g. music or foley (soundtrack)",
+         "bank": "folder of your own audio samples to compose from", "timbre": "instrument timbre name or folder",
+         "urdf": "kuka_iiwa, franka_panda, xarm6 or a .urdf path", "model": "a saved model folder or zoo name"}
+
+
+def theme():
+    """The default look with the system's fonts (the stock theme fetches web fonts, and the studio is offline)."""
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                             font_mono=["ui-monospace", "monospace"])
+
+
+def build(studio: Studio) -> gr.Blocks:
+    all_targets = targets()
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as page:
+        gr.Markdown(f"# {TITLE}\n{INTRO}")
+        with gr.Row():
+            with gr.Column(scale=1):
+                upload = gr.File(label="video, song, photo or text file", type="filepath", elem_id="upload")
+                text = gr.Textbox(label="... or type text", lines=2, elem_id="text")
+                about = gr.Markdown(elem_id="about")
+                target = gr.Dropdown(choices=all_targets, value=all_targets[0][1] if all_targets else None,
+                                     label="translate into", elem_id="target")
+                with gr.Accordion("options", open=False):
+                    fields = {}
+                    for name in FIELDS:
+                        if name == "seed":
+                            fields[name] = gr.Number(label="seed", precision=0, info=HINTS[name], elem_id="seed")
+                        else:
+                            fields[name] = gr.Textbox(label=name, info=HINTS[name], elem_id=name)
+                    extra = gr.Textbox(label="more route options, one key=value per line", lines=2, elem_id="extra")
+                run = gr.Button("translate", variant="primary", elem_id="run")
+            with gr.Column(scale=2):
+                status = gr.Markdown(elem_id="status")
+                video = gr.Video(label="result video", interactive=False, visible=False, elem_id="result-video")
+                audio = gr.Audio(label="result audio", interactive=False, visible=False, elem_id="result-audio")
+                with gr.Row():
+                    before = gr.Image(label="before", interactive=False, visible=False, elem_id="before")
+                    after = gr.Image(label="after", interactive=False, visible=False, elem_id="after")
+                report = gr.Image(label="report", interactive=False, visible=False, elem_id="report")
+                files = gr.File(label="download", file_count="multiple", interactive=False, visible=False,
+                                elem_id="files")
+                log = gr.Textbox(label="log", lines=4, interactive=False, visible=False, elem_id="log")
+
+        def on_input(path, typed, to):
+            """Describe the upload (or refuse it now, before any work) and offer the targets its kind reaches."""
+            if path is None and not (typed or "").strip():
+                return "", gr.update(choices=all_targets)
+            try:
+                x = check_upload(path) if path is not None else None
+            except XMediaError as exc:
+                return _error(f"xmedia: error: {exc}", path), gr.update()
+            kind = x.KIND if x is not None else "text"
+            choices = targets(kind) or all_targets
+            value = to if to in [c[1] for c in choices] else choices[0][1]
+            line = f"**{os.path.basename(path)}**: {describe(x)}" if x is not None else "**typed text**"
+            if x is not None:
+                try:
+                    route, options = route_options(x, value)
+                    line += f"  \nroute: `{route}`  \noptions: {', '.join(options) or 'none'}"
+                except XMediaError as exc:
+                    line += f"  \n{exc}"
+            return line, gr.update(choices=choices, value=value)
+
+        def on_run(path, typed, to, *values, progress=gr.Progress(track_tqdm=True)):
+            *field_values, extra_text = values
+            if path is None and (typed or "").strip():
+                path = str(studio.text_input(typed))
+            result = studio.run(path, to, dict(zip(FIELDS, field_values)), extra_text,
+                                stage=lambda f, desc: progress(f, desc=desc))
+            status_md = f"**{result.message}**" if result.ok else _error(result.message, None)
+            video_value = (result.video, result.subtitles) if result.subtitles else result.video
+            return (status_md, _show(video, video_value), _show(audio, result.audio), _show(before, result.before),
+                    _show(after, result.after), _show(report, result.report), _show(files, result.files or None),
+                    gr.update(value=result.log, visible=bool(result.log)))
+
+        upload.change(on_input, [upload, text, target], [about, target])
+        text.change(on_input, [upload, text, target], [about, target])
+        target.change(on_input, [upload, text, target], [about, target])
+        run.click(on_run, [upload, text, target, *fields.values(), extra],
+                  [status, video, audio, before, after, report, files, log], concurrency_limit=1)
+    return page
+
+
+def _show(component, value):
+    return gr.update(value=value, visible=value is not None)
+
+
+def _error(message: str, path) -> str:
+    if path:
+        message = message.replace(os.path.dirname(str(path)) + "/", "")
+    return f'<div class="xmedia-error" role="alert">{_escape(message)}</div>'
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def launch(studio: Studio, port: int, host: str = "127.0.0.1"):
+    """Start the server in the background; returns the page (``page.block_thread()`` waits) and the address."""
+    page = build(studio)
+    page.queue(default_concurrency_limit=1)
+    page.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, inbrowser=False,
+                show_error=True, allowed_paths=[str(studio.work_dir)], ssr_mode=False, theme=theme(),
+                css=".xmedia-error{color:#b00020;font-weight:600;white-space:pre-wrap}")
+    return page, f"http://{host}:{page.server_port}"
