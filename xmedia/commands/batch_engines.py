@@ -5,6 +5,7 @@ every job runs ``jobs.run_job``, so both engines write the same files. Ray is im
 """
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
 import sys
@@ -57,7 +58,9 @@ def run_local(jobs, workers: int):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(["xmedia.commands.jobs", *AREAS])
+        # torch takes seconds to import and most routes need it: once in the server, not once per worker
+        heavy = ["torch"] if importlib.util.find_spec("torch") else []
+        context.set_forkserver_preload(["xmedia.commands.jobs", *AREAS, *heavy])
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context, initializer=_limit_threads,
                              initargs=(threads,)) as pool:
         pending = {pool.submit(run_job, job): job for job in jobs}

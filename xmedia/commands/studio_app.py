@@ -12,6 +12,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no calls 
 import gradio as gr  # noqa: E402
 
 from xmedia.errors import XMediaError  # noqa: E402
+from xmedia.media import Text  # noqa: E402
 
 from .studio_jobs import FIELDS, Studio, check_upload, describe, route_options, targets  # noqa: E402
 
@@ -62,24 +63,25 @@ def build(studio: Studio) -> gr.Blocks:
                 log = gr.Textbox(label="log", lines=4, interactive=False, visible=False, elem_id="log")
 
         def on_input(path, typed, to):
-            """Describe the upload (or refuse it now, before any work) and offer the targets its kind reaches."""
+            """Describe the upload (or refuse it now, before any work), offer the targets its kind reaches, and
+            show the option fields the route to the chosen target accepts."""
+            show_all = [gr.update(visible=True) for _ in FIELDS]
             if path is None and not (typed or "").strip():
-                return "", gr.update(choices=all_targets)
+                return ("", gr.update(choices=all_targets), *show_all)
             try:
-                x = check_upload(path) if path is not None else None
+                x = check_upload(path) if path is not None else Text(typed)
             except XMediaError as exc:
-                return _error(f"xmedia: error: {exc}", path), gr.update()
-            kind = x.KIND if x is not None else "text"
-            choices = targets(kind) or all_targets
+                return (_error(f"xmedia: error: {exc}", path), gr.update(), *show_all)
+            choices = targets(x.KIND) or all_targets
             value = to if to in [c[1] for c in choices] else choices[0][1]
-            line = f"**{os.path.basename(path)}**: {describe(x)}" if x is not None else "**typed text**"
-            if x is not None:
-                try:
-                    route, options = route_options(x, value)
-                    line += f"  \nroute: `{route}`  \noptions: {', '.join(options) or 'none'}"
-                except XMediaError as exc:
-                    line += f"  \n{exc}"
-            return line, gr.update(choices=choices, value=value)
+            line = f"**{os.path.basename(path)}**: {describe(x)}" if path is not None else "**typed text**"
+            try:
+                route, options = route_options(x, value)
+            except XMediaError as exc:
+                return (line + f"  \n{exc}", gr.update(choices=choices, value=value), *show_all)
+            line += f"  \nroute: `{route}`  \noptions: {', '.join(options) or 'none'}"
+            return (line, gr.update(choices=choices, value=value),
+                    *[gr.update(visible=name in options) for name in FIELDS])
 
         def on_run(path, typed, to, *values, progress=gr.Progress(track_tqdm=True)):
             *field_values, extra_text = values
@@ -93,9 +95,8 @@ def build(studio: Studio) -> gr.Blocks:
                     _show(after, result.after), _show(report, result.report), _show(files, result.files or None),
                     gr.update(value=result.log, visible=bool(result.log)))
 
-        upload.change(on_input, [upload, text, target], [about, target])
-        text.change(on_input, [upload, text, target], [about, target])
-        target.change(on_input, [upload, text, target], [about, target])
+        for source in (upload, text, target):
+            source.change(on_input, [upload, text, target], [about, target, *fields.values()])
         run.click(on_run, [upload, text, target, *fields.values(), extra],
                   [status, video, audio, before, after, report, files, log], concurrency_limit=1)
     return page
