@@ -12,12 +12,13 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from xmedia.errors import ConfigError
+from xmedia.errors import ConfigError, XMediaError
 
 from . import AREAS
 from .jobs import JobResult, run_job
 
 ENGINES = ("local", "ray")
+HEAVY = ("torch", "scipy.signal", "scipy.stats", "scipy.ndimage", "cv2", "av")  # seconds to import, first use
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
@@ -41,6 +42,27 @@ def _limit_threads(threads: int) -> None:
         pass
 
 
+def preload_modules(jobs) -> list[str]:
+    """What the pool's fork server imports once, so that no worker pays it again: the CLI and its areas, the
+    modules of the steps on the jobs' routes, and the heavy libraries those steps import when they first run."""
+    from xmedia.routing import registry
+
+    from .jobs import input_kind
+
+    found = ["xmedia.commands.jobs", *AREAS]
+    reg = registry()
+    for kind, to in sorted({(input_kind(job.input), job.to) for job in jobs}):
+        try:
+            route = reg.plan(kind, to)
+        except XMediaError:
+            continue  # the job itself will say why
+        for step in route.steps:
+            module = step.target.split(":", 1)[0] if isinstance(step.target, str) else step.target.__module__
+            if module not in found:
+                found.append(module)
+    return found + [m for m in HEAVY if importlib.util.find_spec(m.split(".")[0])]
+
+
 def run_local(jobs, workers: int):
     """Run the jobs in a pool of ``workers`` processes (one process: in this one, one after another).
 
@@ -58,9 +80,7 @@ def run_local(jobs, workers: int):
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
-        # torch takes seconds to import and most routes need it: once in the server, not once per worker
-        heavy = ["torch"] if importlib.util.find_spec("torch") else []
-        context.set_forkserver_preload(["xmedia.commands.jobs", *AREAS, *heavy])
+        context.set_forkserver_preload(preload_modules(jobs))
     with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context, initializer=_limit_threads,
                              initargs=(threads,)) as pool:
         pending = {pool.submit(run_job, job): job for job in jobs}
