@@ -148,3 +148,16 @@ def test_ray_engine_gives_the_local_outputs(ray_session, local_run, clips):
         cube = f"{Path(name).stem}.cube"
         assert (out / cube).read_bytes() == (local_out / cube).read_bytes()
     assert json.loads((out / ERRORS_FILE).read_text())["type"] == "MediaError"
+
+
+def test_trainers_read_videos_through_the_same_manifest(media, tmp_path):
+    """``xmedia train RECIPE --data list.jsonl``: the audio-visual data reads a manifest's inputs."""
+    from xmedia.bridges.av_data import video_files
+    from xmedia.errors import MediaError
+
+    clip = media("video", "phone_portrait.mp4")
+    write_manifest(tmp_path / "videos.jsonl", [{"input": str(clip), "split": "train"}])
+    assert video_files(tmp_path / "videos.jsonl") == [clip]
+    write_manifest(tmp_path / "missing.jsonl", [{"input": "nowhere.mp4"}])
+    with pytest.raises(MediaError, match="nowhere.mp4"):
+        video_files(tmp_path / "missing.jsonl")

@@ -6,11 +6,8 @@ every job runs ``jobs.run_job``, so both engines write the same files. Ray is im
 from __future__ import annotations
 
 import importlib.util
-import multiprocessing
 import os
 import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 
 from xmedia.errors import ConfigError, XMediaError
 
@@ -74,6 +71,10 @@ def run_local(jobs, workers: int):
         for job in jobs:
             yield run_job(job)
         return
+    import multiprocessing  # stdlib, but tens of ms to import: only when a pool starts (xmedia --help stays fast)
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
     threads = threads_per_worker(workers)
     for var in THREAD_VARS:  # before the server starts: OpenMP reads them when it loads
         os.environ.setdefault(var, str(threads))

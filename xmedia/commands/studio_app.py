@@ -89,9 +89,12 @@ def build(studio: Studio) -> gr.Blocks:
                 path = str(studio.text_input(typed))
             result = studio.run(path, to, dict(zip(FIELDS, field_values)), extra_text,
                                 stage=lambda f, desc: progress(f, desc=desc))
-            status_md = f"**{result.message}**" if result.ok else _error(result.message, None)
-            video_value = (result.video, result.subtitles) if result.subtitles else result.video
-            return (status_md, _show(video, video_value), _show(audio, result.audio), _show(before, result.before),
+            first, *notes = result.message.split("\n")
+            status_md = (f"**{_escape(first)}**" + "".join(f"  \n{_escape(n)}" for n in notes) if result.ok
+                         else _error(result.message, None))
+            # subtitles: a text target's timed captions, played over the clip
+            video_update = gr.update(value=result.video, subtitles=result.subtitles, visible=result.video is not None)
+            return (status_md, video_update, _show(audio, result.audio), _show(before, result.before),
                     _show(after, result.after), _show(report, result.report), _show(files, result.files or None),
                     gr.update(value=result.log, visible=bool(result.log)))
 
