@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,12 +53,18 @@ def make_clips(folder: Path, count: int, seconds: float) -> list[Path]:
     return clips
 
 
-def timed(cmd: list[str]) -> float:
+WORK = {}  # configuration -> seconds per item inside the workers (the batch's own summary)
+
+
+def timed(cmd: list[str], name: str | None = None) -> float:
     start = time.perf_counter()
     done = subprocess.run(cmd, env=ENV, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    found = re.search(r"([\d.]+) s per item in a worker", done.stdout)
+    if name and found:
+        WORK.setdefault(name, []).append((seconds, float(found.group(1))))
     return seconds
 
 
@@ -94,7 +101,7 @@ def main() -> None:
     keep("loop of xmedia translate", time.perf_counter() - start)
     for r in range(args.repeats):
         keep("batch --workers 1", timed(xmedia("batch", tmp / "clips", "--to", "audio", "-o", tmp / f"serial{r}",
-                                               "--workers", 1)))
+                                               "--workers", 1), "serial"))
         keep(f"batch --workers {args.workers}", timed(xmedia("batch", tmp / "clips", "--to", "audio",
                                                              "-o", tmp / f"pool{r}", "--workers", args.workers)))
     ray_ok = not args.no_ray and subprocess.run([sys.executable, "-c", "import ray"], env=ENV).returncode == 0
@@ -114,6 +121,13 @@ def main() -> None:
           f"vs a loop of xmedia translate: {rows['loop of xmedia translate'] / pool:.2f}x")
     print(f"the single job took {rows['single job (1 clip)']:.1f} s in this run: the reference for this machine's "
           "load (a shared machine slows every number)")
+    if WORK.get("serial"):
+        wall, per_item = min(WORK["serial"])
+        work = per_item * n
+        startup = max(0.0, wall - work)
+        ideal = (startup + work) / (startup + work / args.workers)
+        print(f"batch --workers 1 split: start-up (interpreter, imports) {startup:.1f} s + work {work:.1f} s; "
+              f"with that start-up paid once, {args.workers} workers on idle cores can reach at most {ideal:.2f}x")
     if ray_ok:
         over = rows["batch --engine ray"] - rows["ray start-up alone"] - pool
         print(f"ray: {rows['batch --engine ray']:.1f} s, of which start-up {rows['ray start-up alone']:.1f} s; "
