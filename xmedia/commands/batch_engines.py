@@ -82,8 +82,9 @@ def run_local(jobs, workers: int):
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(preload_modules(jobs))
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context, initializer=_limit_threads,
-                             initargs=(threads,)) as pool:
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context, initializer=_limit_threads,
+                               initargs=(threads,))
+    try:
         pending = {pool.submit(run_job, job): job for job in jobs}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -95,6 +96,8 @@ def run_local(jobs, workers: int):
                     yield JobResult(job, False, error="xmedia: error: a worker process died (killed or out of memory) "
                                                       "before this item finished; rerun the batch to resume it",
                                     error_type="BrokenProcessPool")
+    finally:  # Ctrl+C or a caller that stops early: drop the queued items instead of running them all first
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_ray(jobs, workers: int, address: str | None = None):

@@ -3,7 +3,7 @@
 ``run_job(job)`` calls ``xmedia.cli.run_translate`` (the same function ``xmedia translate`` runs, with the areas'
 output writers: soundtrack muxed into the mp4, look .cube and preview, robot trajectory and --sim render,
 reports), captures its messages, and never raises: a failure comes back as the CLI's one-line message. After a
-success it writes a completion record (``done_path``) listing the input's size and time and every output's
+success it writes a completion record (at ``job.done``) listing the input's size and time and every output's
 size; ``is_complete`` reads it back, so a rerun skips exactly the jobs whose outputs all exist unchanged.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import json
 import os
 import time
 import traceback
-from contextlib import redirect_stdout
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +87,7 @@ def run_job(job: Job) -> JobResult:
     start = time.perf_counter()
     log = io.StringIO()
     try:
-        with redirect_stdout(log):
+        with redirect_stdout(log), redirect_stderr(log):  # warnings and bars go to the job's log, not the batch's bar
             run_translate(job.input, job.to, job.output, **job.flags)
     except XMediaError as exc:
         return JobResult(job, False, time.perf_counter() - start, log=log.getvalue(), error=f"xmedia: error: {exc}",
@@ -107,8 +107,10 @@ def written_files(job: Job, log: str) -> list[str]:
     """The files the run wrote: the output, the output flags' files, and every ``wrote PATH`` the areas printed."""
     named = [job.output] + [str(job.flags[k]) for k in ("report", "sim") if job.flags.get(k)]
     for line in log.splitlines():
-        if line.startswith("wrote "):
-            named.append(line[len("wrote "):].split(" ", 1)[0].rstrip(":"))
+        if line.startswith("wrote "):  # "wrote PATH (details)" or "wrote PATH: details"; PATH may hold spaces
+            words = line[len("wrote "):].split(" ")
+            named += [" ".join(words[:k]).rstrip(":") for k in range(len(words), 0, -1)
+                      if Path(" ".join(words[:k]).rstrip(":")).is_file()][:1]
     found = []
     for name in named:
         path = str(Path(name).resolve())
