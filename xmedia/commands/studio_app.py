@@ -43,11 +43,8 @@ def build(studio: Studio) -> gr.Blocks:
                                      label="translate into", elem_id="target")
                 with gr.Accordion("options", open=False):
                     fields = {}
-                    for name in FIELDS:
-                        if name == "seed":
-                            fields[name] = gr.Number(label="seed", precision=0, info=HINTS[name], elem_id="seed")
-                        else:
-                            fields[name] = gr.Textbox(label=name, info=HINTS[name], elem_id=name)
+                    for name in FIELDS:  # text fields: empty means "not given", as a flag left out
+                        fields[name] = gr.Textbox(label=name, info=HINTS[name], elem_id=name)
                     extra = gr.Textbox(label="more route options, one key=value per line", lines=2, elem_id="extra")
                 run = gr.Button("translate", variant="primary", elem_id="run")
             with gr.Column(scale=2):

@@ -9,6 +9,7 @@ that name where the CLI has one, else as ``--option name=value``.
 from __future__ import annotations
 
 import itertools
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ FIELDS = ("seed", "style", "bank", "timbre", "urdf", "model")  # the form's gene
 LABELS = {"audio": "soundtrack (audio)", "filter": "look (colour filter)", "robot": "robot arm",
           "motion": "motion", "text": "text", "image": "image", "video": "video"}
 SUBTITLE_EXT = (".srt", ".vtt")
+PROGRESS_LINE = re.compile(r"\d+%\|")  # a tqdm bar: "analyse video:  45%|####  | 121/270 ..."
 
 
 @dataclass
@@ -90,7 +92,10 @@ def job_flags(x, to: str, values: dict, extra: str = "") -> tuple[dict, list[str
             continue
         value = value.strip() if isinstance(value, str) else value
         if name == "seed":
-            value = int(value)
+            try:
+                value = int(float(value))
+            except ValueError:
+                raise ConfigError(f"seed must be an integer, got {value!r}") from None
         if name not in accepted:
             notes.append(f"{name}: not used by the route to {to} (it takes: {', '.join(sorted(accepted)) or 'none'})")
         elif name in dests:
@@ -165,9 +170,10 @@ class Studio:
 
     def _sorted(self, result: JobResult, x, src: Path, before, notes) -> StudioResult:
         if not result.ok:
-            return StudioResult(False, _short(result.error, src), log=result.log)
+            return StudioResult(False, _short(result.error, src), log=clean_log(result.log))
         files = [f for f in result.outputs if Path(f).resolve() != src.resolve()]
-        out = StudioResult(True, f"done in {result.seconds:.1f} s", files=files, log=result.log, before=before)
+        out = StudioResult(True, f"done in {result.seconds:.1f} s", files=files, log=clean_log(result.log),
+                           before=before)
         for f in files:
             ext = Path(f).suffix.lower()
             if ext in VIDEO_EXT and out.video is None:
@@ -183,6 +189,11 @@ class Studio:
         if notes:
             out.message += "\n" + "\n".join(f"note: {n}" for n in notes)
         return out
+
+
+def clean_log(log: str) -> str:
+    """The job's messages without its progress-bar lines (the page has its own bar)."""
+    return "\n".join(line for line in log.splitlines() if line.strip() and not PROGRESS_LINE.search(line))
 
 
 def _short(message: str, path) -> str:
