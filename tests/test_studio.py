@@ -56,6 +56,17 @@ def test_bad_uploads_get_the_cli_message(tmp_path, capsys):
     assert not list((tmp_path / "work").glob("job-*")), "a refused upload must not start a job"
 
 
+def test_look_job_sorts_its_files_into_previews(media, tmp_path):
+    """A photo's look as a Hald .png (the form's output type): before/after, report, every file to download."""
+    result = Studio(tmp_path).run(str(media("image", "fruits.jpg")), "filter", output_ext="png")
+    assert result.ok, result.message
+    assert sorted(Path(f).name for f in result.files) == ["fruits_filter.png", "fruits_filter_preview.jpg",
+                                                         "fruits_report.png"]
+    assert Path(result.before).name == "fruits.jpg" and result.after.endswith("fruits_filter_preview.jpg")
+    assert result.report.endswith("fruits_report.png") and result.video is None and result.audio is None
+    assert type(load(result.files[0], kind="filter")).__name__ == "Filter"
+
+
 # ---------------------------------------------------------------------------------------------- browser
 def chromium_or_skip() -> str:
     pytest.importorskip("gradio", reason="the studio needs Gradio (pip install 'xmedia[studio]')")

@@ -46,6 +46,9 @@ def build(studio: Studio) -> gr.Blocks:
                     for name in FIELDS:  # text fields: empty means "not given", as a flag left out
                         fields[name] = gr.Textbox(label=name, info=HINTS[name], elem_id=name)
                     extra = gr.Textbox(label="more route options, one key=value per line", lines=2, elem_id="extra")
+                    ext = gr.Textbox(label="output file type", elem_id="ext",
+                                     info="e.g. .wav instead of the clip with its soundtrack (.mp4), .png for a "
+                                          "Hald look, .csv for a trajectory, .srt for timed text")
                 run = gr.Button("translate", variant="primary", elem_id="run")
             with gr.Column(scale=2):
                 status = gr.Markdown(elem_id="status")
@@ -81,10 +84,10 @@ def build(studio: Studio) -> gr.Blocks:
                     *[gr.update(visible=name in options) for name in FIELDS])
 
         def on_run(path, typed, to, *values, progress=gr.Progress(track_tqdm=True)):
-            *field_values, extra_text = values
+            *field_values, extra_text, output_ext = values
             if path is None and (typed or "").strip():
                 path = str(studio.text_input(typed))
-            result = studio.run(path, to, dict(zip(FIELDS, field_values)), extra_text,
+            result = studio.run(path, to, dict(zip(FIELDS, field_values)), extra_text, output_ext=output_ext,
                                 stage=lambda f, desc: progress(f, desc=desc))
             first, *notes = result.message.split("\n")
             status_md = (f"**{_escape(first)}**" + "".join(f"  \n{_escape(n)}" for n in notes) if result.ok
@@ -97,7 +100,7 @@ def build(studio: Studio) -> gr.Blocks:
 
         for source in (upload, text, target):
             source.change(on_input, [upload, text, target], [about, target, *fields.values()])
-        run.click(on_run, [upload, text, target, *fields.values(), extra],
+        run.click(on_run, [upload, text, target, *fields.values(), extra, ext],
                   [status, video, audio, before, after, report, files, log], concurrency_limit=1)
     return page
 

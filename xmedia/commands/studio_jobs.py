@@ -131,7 +131,8 @@ class Studio:
         path.write_text(text)
         return path
 
-    def run(self, upload, to: str, values: dict | None = None, extra: str = "", stage=lambda f, msg: None):
+    def run(self, upload, to: str, values: dict | None = None, extra: str = "", output_ext: str = "",
+            stage=lambda f, msg: None):
         """One job: check the upload, run ``xmedia translate`` on a copy of it, and sort what it wrote."""
         try:
             stage(0.02, "reading the input")
@@ -144,7 +145,7 @@ class Studio:
                 shutil.copyfile(upload, src)
             x = load(src)
             flags, notes = job_flags(x, to, values or {}, extra)
-            output, before = self._outputs(x, src, to, folder, flags)
+            output, before = self._outputs(x, src, to, folder, flags, (output_ext or "").strip())
         except XMediaError as exc:
             return StudioResult(False, _short(f"xmedia: error: {exc}", upload))
         stage(0.1, "translating")
@@ -152,8 +153,11 @@ class Studio:
         stage(0.95, "preparing the previews")
         return self._sorted(result, x, src, before, notes)
 
-    def _outputs(self, x, src: Path, to: str, folder: Path, flags: dict) -> tuple[Path, str | None]:
-        output = folder / f"{src.stem}_{to}{default_extension(src, to)}"
+    def _outputs(self, x, src: Path, to: str, folder: Path, flags: dict, ext: str = "") -> tuple[Path, str | None]:
+        if ext and not re.fullmatch(r"\.?[A-Za-z0-9]{1,8}", ext):
+            raise ConfigError(f"output file type: give an extension such as .wav, got {ext!r}")
+        ext = (ext if ext.startswith(".") else f".{ext}") if ext else default_extension(src, to)
+        output = folder / f"{src.stem}_{to}{ext}"
         flags["report"] = str(folder / f"{src.stem}_report.png")
         if to == "robot":
             flags["sim"] = str(folder / f"{src.stem}_robot_sim.mp4")
