@@ -62,9 +62,9 @@ def timed(cmd: list[str], name: str | None = None) -> float:
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    found = re.search(r"([\d.]+) s per item in a worker", done.stdout)
+    found = re.search(r"([\d.]+) s per item in a worker \(([\d.]+) s CPU\)", done.stdout)
     if name and found:
-        WORK.setdefault(name, []).append((seconds, float(found.group(1))))
+        WORK.setdefault(name, []).append((seconds, float(found.group(1)), float(found.group(2))))
     return seconds
 
 
@@ -103,13 +103,14 @@ def main() -> None:
         keep("batch --workers 1", timed(xmedia("batch", tmp / "clips", "--to", "audio", "-o", tmp / f"serial{r}",
                                                "--workers", 1), "serial"))
         keep(f"batch --workers {args.workers}", timed(xmedia("batch", tmp / "clips", "--to", "audio",
-                                                             "-o", tmp / f"pool{r}", "--workers", args.workers)))
+                                                             "-o", tmp / f"pool{r}", "--workers", args.workers),
+                                                      "pool"))
     ray_ok = not args.no_ray and subprocess.run([sys.executable, "-c", "import ray"], env=ENV).returncode == 0
     if ray_ok:
         keep("ray start-up alone", timed([sys.executable, "-c", "import ray; ray.init(num_cpus=%d, "
                                           "include_dashboard=False); ray.shutdown()" % args.workers]))
         keep("batch --engine ray", timed(xmedia("batch", tmp / "clips", "--to", "audio", "-o", tmp / "ray",
-                                                "--engine", "ray", "--workers", args.workers)))
+                                                "--engine", "ray", "--workers", args.workers), "ray"))
 
     serial, pool = rows["batch --workers 1"], rows[f"batch --workers {args.workers}"]
     print(f"{'configuration':34} {'wall s':>8} {'s/clip':>8} {'vs batch --workers 1':>22}")
@@ -121,13 +122,21 @@ def main() -> None:
           f"vs a loop of xmedia translate: {rows['loop of xmedia translate'] / pool:.2f}x")
     print(f"the single job took {rows['single job (1 clip)']:.1f} s in this run: the reference for this machine's "
           "load (a shared machine slows every number)")
+    cpu = {k: min(v)[2] for k, v in WORK.items()}
+    print("CPU seconds per item inside the workers: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+          + " (equal or lower in the pool and on Ray: no per-item overhead)")
     if WORK.get("serial"):
-        wall, per_item = min(WORK["serial"])
+        wall, per_item, _ = min(WORK["serial"])
         work = per_item * n
         startup = max(0.0, wall - work)
         ideal = (startup + work) / (startup + work / args.workers)
         print(f"batch --workers 1 split: start-up (interpreter, imports) {startup:.1f} s + work {work:.1f} s; "
               f"with that start-up paid once, {args.workers} workers on idle cores can reach at most {ideal:.2f}x")
+    autogroup = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    if autogroup.is_file() and autogroup.read_text().strip() == "1" and os.getloadavg()[0] > os.cpu_count():
+        print(f"note: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs with the kernel's autogroup "
+              "scheduling: the CPU is shared between sessions, so this run's workers share one session's slice and "
+              "the pool cannot show its gain in wall time here")
     if ray_ok:
         over = rows["batch --engine ray"] - rows["ray start-up alone"] - pool
         print(f"ray: {rows['batch --engine ray']:.1f} s, of which start-up {rows['ray start-up alone']:.1f} s; "

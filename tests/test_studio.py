@@ -56,6 +56,7 @@ def test_bad_uploads_get_the_cli_message(tmp_path, capsys):
     assert not list((tmp_path / "work").glob("job-*")), "a refused upload must not start a job"
 
 
+@pytest.mark.filterwarnings("ignore:a Hald CLUT holds colour only")
 def test_look_job_sorts_its_files_into_previews(media, tmp_path):
     """A photo's look as a Hald .png (the form's output type): before/after, report, every file to download."""
     result = Studio(tmp_path).run(str(media("image", "fruits.jpg")), "filter", output_ext="png")

@@ -54,12 +54,13 @@ class BatchSummary:
             lines.append(f"... and {len(self.results) - max_rows} more")
         done = [r for r in self.results if r.ok and not r.skipped]
         mean = sum(r.seconds for r in done) / len(done) if done else 0.0
+        cpu = sum(r.cpu_s for r in done) / len(done) if done else 0.0
         lines.append("")
         lines.append(f"{len(self.results)} items: {self.count('done')} done, {self.count('skipped')} skipped "
                      f"(complete from an earlier run), {self.count('failed')} failed"
                      + (f" (see {self.out_dir / ERRORS_FILE})" if self.failed else ""))
         lines.append(f"engine {self.engine}, {self.workers} workers: {self.wall_s:.1f} s wall, {mean:.2f} s per item "
-                     f"in a worker, {len(done) / self.wall_s if self.wall_s and done else 0:.2f} items/s")
+                     f"in a worker ({cpu:.2f} s CPU), {len(done) / self.wall_s if self.wall_s and done else 0:.2f} items/s")
         if self.ignored_fields:
             lines.append(f"manifest fields that are not translate flags (ignored): {', '.join(self.ignored_fields)}")
         return "\n".join(lines)

@@ -51,6 +51,7 @@ class JobResult:
     error: str = ""
     error_type: str = ""
     skipped: bool = False
+    cpu_s: float = 0.0
 
     def error_record(self) -> dict:
         """One line of ``errors.jsonl``."""
@@ -84,7 +85,7 @@ def default_extension(input_path, to: str) -> str:
 
 def run_job(job: Job) -> JobResult:
     """Run one translation exactly as the CLI does; errors become the CLI's one-line message, never an exception."""
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     log = io.StringIO()
     try:
         with redirect_stdout(log), redirect_stderr(log):  # warnings and bars go to the job's log, not the batch's bar
@@ -97,7 +98,8 @@ def run_job(job: Job) -> JobResult:
         return JobResult(job, False, time.perf_counter() - start, log=log.getvalue() + traceback.format_exc(),
                          error=f"xmedia: unexpected error: {detail}", error_type=type(exc).__name__)
     outputs = written_files(job, log.getvalue())
-    result = JobResult(job, True, time.perf_counter() - start, outputs=outputs, log=log.getvalue())
+    result = JobResult(job, True, time.perf_counter() - start, outputs=outputs, log=log.getvalue(),
+                       cpu_s=time.process_time() - cpu)
     if job.done:
         write_text(job.done, json.dumps(completion_record(job, outputs), indent=1))
     return result
