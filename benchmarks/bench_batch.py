@@ -123,8 +123,8 @@ def main() -> None:
     print(f"the single job took {rows['single job (1 clip)']:.1f} s in this run: the reference for this machine's "
           "load (a shared machine slows every number)")
     cpu = {k: min(v)[2] for k, v in WORK.items()}
-    print("CPU seconds per item inside the workers: " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
-          + " (equal or lower in the pool and on Ray: no per-item overhead)")
+    print("CPU seconds per item inside the workers (a worker's first item includes the imports the pool's fork "
+          "server did not preload): " + ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()))
     if WORK.get("serial"):
         wall, per_item, _ = min(WORK["serial"])
         work = per_item * n
