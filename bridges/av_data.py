@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from xmedia.adapters import perceptual
 from xmedia.errors import ConfigError, MediaError
 from xmedia.io import load
+from xmedia.manifest import is_manifest, read_manifest
 from xmedia.media import Video
 
 from .dataset import Pairs
@@ -33,6 +34,9 @@ VIDEO_EXT = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
 
 
 def video_files(source) -> list[Path]:
+    """A folder's videos, a JSON-lines manifest's inputs (``xmedia.manifest``), one video or a list of them."""
+    if isinstance(source, (str, Path)) and is_manifest(source):
+        source = [item.input for item in read_manifest(source)]
     if isinstance(source, (str, Path)) and Path(source).is_dir():
         files = sorted(p for p in Path(source).iterdir() if p.suffix.lower() in VIDEO_EXT)
         if not files:

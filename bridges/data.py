@@ -17,6 +17,7 @@ import numpy as np
 from xmedia.adapters.perceptual import AXES
 from xmedia.errors import ConfigError, MediaError
 from xmedia.io import load
+from xmedia.manifest import is_manifest
 
 from .av_data import VIDEO_EXT, av_segments
 from .dataset import Pairs
@@ -134,9 +135,9 @@ def as_pairs(data, **options) -> Pairs:
         p = Path(data)
         if p.suffix.lower() == ".csv":
             return from_manifest(p, **{k: v for k, v in options.items() if k in ("cache_dir", "n_bins", "max_side")})
-        if p.is_dir() or p.suffix.lower() in VIDEO_EXT:
+        if p.is_dir() or p.suffix.lower() in VIDEO_EXT or is_manifest(p):
             return av_segments(p, **options)
-        raise ConfigError(f"{p}: give a folder of videos, a video file or a manifest .csv")
+        raise ConfigError(f"{p}: give a folder of videos, a video file, a JSON-lines list of videos or a manifest .csv")
     if isinstance(data, tuple) and len(data) == 2 and not isinstance(data[0], (tuple, list)):
         return pairs(*data)
     if isinstance(data, list) and data and all(isinstance(d, tuple) and len(d) == 2 and

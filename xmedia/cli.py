@@ -108,6 +108,19 @@ def cmd_translate(args) -> int:
     return 0
 
 
+def run_translate(input, to, output, **flags) -> int:
+    """Run exactly what ``xmedia translate INPUT --to TO -o OUTPUT [flags]`` runs (the batch and the studio call
+    this): ``flags`` are the translate flags by their argparse names (``seed=3``, ``report="r.png"``,
+    ``option=["k=v"]``); errors are raised, not printed."""
+    args = build_parser().parse_args(["translate", str(input), "--to", str(to), "-o", str(output)])
+    unknown = sorted(set(flags) - set(vars(args)))
+    if unknown:
+        raise XMediaError(f"xmedia translate has no flag(s) {unknown}")
+    for name, value in flags.items():
+        setattr(args, name, value)
+    return cmd_translate(args)
+
+
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"xmedia: warning: {message}\n"
 

@@ -29,6 +29,8 @@ AREAS = (
     "xmedia.commands.robot",
     "xmedia.commands.style",
     "xmedia.commands.train",
+    "xmedia.commands.batch",
+    "xmedia.commands.studio",
 )
 
 
