@@ -15,12 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .atomic import atomic_path
-from .errors import MediaError
+from .errors import DecodeWarning, MediaError
 from .media import Audio, Frame, Video
-
-
-class DecodeWarning(UserWarning):
-    """Part of a file could not be decoded; what could be decoded is used."""
 
 
 def open_container(opener: Callable[[], Any], name: str):

@@ -8,19 +8,23 @@ naming the file and the problem.
 """
 from __future__ import annotations
 
+import errno
 import io as _io
 import json
+import os
+import stat
+import warnings
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import formats
+from . import formats, limits
 from .avio import DecodeWarning, decode_audio, load_av, open_container, write_audio, write_video, write_video_with_audio
 from .errors import MediaError
 from .formats import Format, is_json_kind, json_kind, tagged
-from .media import Audio, Image, Motion, Text, Video
+from .media import Audio, AudioReader, Image, Motion, Text, Video
 
 __all__ = ["load", "save", "info", "write_video_with_audio", "decode_audio", "DecodeWarning", "VIDEO_EXT",
            "AUDIO_EXT", "IMAGE_EXT", "MOTION_EXT", "TEXT_EXT"]
@@ -49,11 +53,30 @@ def load(src, kind: str | None = None, **options):
     if not isinstance(src, (str, Path)):
         raise MediaError(f"load() takes a path, bytes or ndarray, got {type(src).__name__}")
     path = Path(src)
-    if not path.exists():
-        raise MediaError(f"{path}: no such file")
-    if path.is_file() and path.stat().st_size == 0:
-        raise MediaError(f"{path} is empty (0 bytes)")
+    check_readable(path)
     return formats.load(path, kind, **options)
+
+
+def check_readable(path: Path) -> None:
+    """A clear MediaError for what is not a readable file: missing, a symlink loop, a FIFO/device, empty."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise MediaError(f"{path}: no such file" + (" (a broken symbolic link)" if path.is_symlink() else "")) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise MediaError(f"{path}: a loop of symbolic links (it points back to itself); give the real file") from None
+        raise MediaError(f"{path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        return  # a saved process folder; the format registry says what else it could be
+    if not stat.S_ISREG(st.st_mode):
+        what = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise MediaError(f"{path} is {what}, not a file: xmedia needs a file it can seek in; save the stream to a "
+                         "file first (or use `xmedia stream` for live input)")
+    if st.st_size == 0:
+        raise MediaError(f"{path} is empty (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise MediaError(f"{path}: permission denied (not readable by this user)")
 
 
 def save(obj, path, **options) -> Path:
@@ -116,6 +139,9 @@ def _from_bytes(data: bytes, kind: str | None, **options):
 def _load_image(data: bytes, name: str) -> Image:
     import cv2
 
+    size = image_size(data)
+    if size is not None:
+        limits.check_image(*size, what=name)
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if arr is None:
         raise MediaError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
@@ -128,9 +154,60 @@ def _load_image(data: bytes, name: str) -> Image:
     return Image(arr)
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from an image's header, without decoding it (None when the header does not say)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    from PIL import Image as PILImage
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with PILImage.open(_io.BytesIO(data)) as im:
+                return im.size
+    except PILImage.DecompressionBombError as exc:
+        raise limits.LimitError(f"image header: {exc}") from None
+    except Exception:  # not an image PIL knows: OpenCV decides
+        return None
+
+
+# Longer audio files than this (decoded float32 bytes) are streamed from the file instead of held in memory.
+STREAM_AUDIO_BYTES = 64 * 2**20
+
+
+class SoundFileReader(AudioReader):
+    """Blocks of a file libsndfile reads (wav, flac, ogg), from disk, in order."""
+
+    def __init__(self, path: Path, num_samples: int, channels: int):
+        self.path, self.num_samples, self.channels = path, num_samples, channels
+
+    def __call__(self, start: int = 0, block: int = 1 << 16):
+        import soundfile as sf
+
+        with sf.SoundFile(str(self.path)) as f:
+            if start:
+                f.seek(start)
+            while True:
+                data = f.read(block, dtype="float32", always_2d=True)
+                if not len(data):
+                    return
+                yield data
+
+
 def _load_audio(src, name: str) -> Audio:
     import soundfile as sf
 
+    if not isinstance(src, bytes):
+        try:
+            meta = sf.info(str(src))
+        except Exception:  # not a libsndfile file: the reader below falls back to PyAV
+            meta = None
+        if meta is not None and meta.frames > 0 and meta.channels > 0:
+            limits.check("channels", meta.channels, f"{name}: channels")
+            limits.check("duration_s", meta.frames / max(1, meta.samplerate), f"{name}: duration")
+            if meta.frames * meta.channels * 4 > STREAM_AUDIO_BYTES:
+                reader = SoundFileReader(Path(src), meta.frames, meta.channels)
+                return Audio(None, meta.samplerate, reader=reader, source=name)
     try:
         data, rate = sf.read(_io.BytesIO(src) if isinstance(src, bytes) else str(src), dtype="float32", always_2d=True)
     except Exception:  # libsndfile cannot read it (m4a, some mp3): PyAV can
@@ -144,7 +221,8 @@ def _load_audio(src, name: str) -> Audio:
 
 
 def _read_video(path: Path) -> Video | Audio:
-    return load_av(lambda: str(path), str(path), want="video")
+    """A video file; one with only sound (an audio-only .mp4) is read as Audio: the streams decide."""
+    return load_av(lambda: str(path), str(path))
 
 
 def _read_audio(path: Path) -> Audio:
@@ -290,8 +368,9 @@ def info(path) -> dict:
         out["audio"] = None if a is None else {"sample_rate_hz": a.sample_rate_hz, "channels": a.channels,
                                                "duration_s": round(float(a.duration_s), 3)}
     elif isinstance(media, Audio):
+        peak = max((float(np.abs(b).max()) for b in media.iter_blocks(1 << 18) if b.size), default=0.0)
         out.update(sample_rate_hz=media.sample_rate_hz, channels=media.channels,
-                   duration_s=round(float(media.duration_s), 3), peak=round(float(np.abs(media.samples).max()), 4))
+                   duration_s=round(float(media.duration_s), 3), peak=round(peak, 4))
     elif isinstance(media, Image):
         out.update(width=media.width, height=media.height, channels=media.pixels.shape[2], dtype=str(media.pixels.dtype))
     elif isinstance(media, Motion):

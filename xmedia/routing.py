@@ -18,6 +18,7 @@ from importlib import import_module
 from typing import Any, Callable, Iterable
 
 from .errors import RouteError, WeightsError
+from .limits import check_options
 from .media import kind_of
 
 PROVIDER_GROUP = "xmedia.providers"
@@ -170,6 +171,7 @@ class Route:
                 f"option(s) {sorted(unknown)} are not accepted by any step of the route {self}; "
                 f"accepted: {sorted(self.options()) or 'none'}"
             )
+        check_options(options)  # a requested size above a documented limit is refused before any work
         values = [x]
         for s in self.steps:
             accepted = set(s.options)
