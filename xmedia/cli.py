@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
+from .atomic import check_destination, written_since
 from .commands import areas, parse_options
-from .errors import XMediaError
+from .errors import MediaError, XMediaError
+from .formats import formats
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,6 +86,12 @@ def cmd_translate(args) -> int:
     from .io import load
     from .routing import node_name, plan
 
+    for flag in ("output", "report", "sim"):  # before any work: can they be written?
+        if getattr(args, flag, None):
+            check_destination(getattr(args, flag), what="output" if flag == "output" else f"--{flag}")
+    ext = Path(args.output).suffix.lower()
+    if ext not in {e for f in formats() if f.writer is not None for e in f.extensions}:
+        raise MediaError(f"{args.output}: unknown output extension {ext or '(none)'!r}; the extension picks the format")
     x = load(args.input)
     to = node_name(args.to)
     for area in areas():
@@ -118,13 +128,31 @@ def main(argv=None) -> int:
     warnings.formatwarning = _one_line_warning  # users see the message, not our source line
     parser = build_parser()
     args = parser.parse_args(argv)
+    mark = len(written_since())
+    main_thread = threading.current_thread() is threading.main_thread()  # signals can only be caught there
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # unwind like Ctrl-C: temps go
     try:
         return args.func(args)
     except XMediaError as exc:
         print(f"xmedia: error: {exc}", file=sys.stderr)
+        done = written_since(mark)
+        if done:  # say what was written before the failure; the failed output itself was not
+            print(f"xmedia: partly done: wrote {', '.join(map(str, done))} before the error", file=sys.stderr)
+            return 3
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` (temporary files) runs before the exit."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
 
 
 if __name__ == "__main__":

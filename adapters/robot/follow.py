@@ -139,6 +139,10 @@ class JointTargetFollower:
         self._reached_s = None
         self.stopping = False
 
+    def stop(self) -> None:
+        """Ramp every joint's velocity to zero within the jerk limits (``set_target`` resumes following)."""
+        self._stop()
+
     def _stop(self):
         from ruckig import ControlInterface
 
