@@ -24,20 +24,25 @@ ROOT = Path(__file__).resolve().parents[1]
 LOOP = ROOT.parent / "shared" / "media" / "audio" / "loop_amen.flac"
 
 
+WRITE_WAV = """
+import sys
+import soundfile as sf
+import xmedia
+
+path, seconds, rate_hz = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
+loop = xmedia.load(sys.argv[4]).resample(rate_hz).with_channels(2).samples
+total = int(seconds * rate_hz)
+with sf.SoundFile(path, "w", rate_hz, 2, subtype="PCM_16") as f:
+    for a in range(0, total, len(loop)):
+        f.write(loop[: min(len(loop), total - a)])
+"""
+
+
 def write_long_wav(path: Path, seconds: float, rate_hz: int = 48000) -> Path:
-    """``seconds`` of the shared amen loop, resampled to ``rate_hz``, stereo 16-bit, written block by block."""
-    import soundfile as sf
+    """``seconds`` of the shared amen loop, resampled to ``rate_hz``, stereo 16-bit, written block by block.
 
-    import xmedia
-
-    loop = xmedia.load(LOOP).resample(rate_hz).with_channels(2).samples
-    total = int(seconds * rate_hz)
-    with sf.SoundFile(str(path), "w", rate_hz, 2, subtype="PCM_16") as f:
-        done = 0
-        while done < total:
-            n = min(len(loop), total - done)
-            f.write(loop[:n])
-            done += n
+    In a child process: this process stays small, so the children it forks start from a small RSS."""
+    subprocess.run([sys.executable, "-c", WRITE_WAV, str(path), str(seconds), str(rate_hz), str(LOOP)], check=True)
     return path
 
 

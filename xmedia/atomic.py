@@ -67,15 +67,15 @@ def _free_bytes(folder: Path) -> int | None:
         return None
 
 
-def _write_error(path: Path, exc: BaseException) -> MediaError | None:
+def _write_error(path: Path, exc: BaseException, what: str = "") -> MediaError | None:
     """A clear MediaError for a failed write (disk full, read-only, permission), or None for other failures."""
     code = getattr(exc, "errno", None)
     free = _free_bytes(path.parent)
     if code == errno.ENOSPC or "no space left" in str(exc).lower() or (free is not None and free < MIN_FREE_BYTES):
-        return MediaError(f"{path}: the disk is full ({free or 0:,} bytes free in {path.parent}); nothing was written "
+        return MediaError(f"{what}{path}: the disk is full ({free or 0:,} bytes free in {path.parent}); nothing was written "
                           f"and any previous {path.name} is unchanged. Free some space or write elsewhere")
     if code in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return MediaError(f"{path}: cannot write there ({os.strerror(code)}); nothing was written. Choose a folder "
+        return MediaError(f"{what}{path}: cannot write there ({os.strerror(code)}); nothing was written. Choose a folder "
                           "you can write to")
     return None
 
@@ -96,7 +96,7 @@ def check_destination(path, what: str = "output") -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        err = _write_error(path, exc)
+        err = _write_error(path, exc, what=f"{what} ")
         raise (err or MediaError(f"{what} {path}: cannot write in {folder} ({exc.strerror})")) from None
     free = _free_bytes(folder)
     if free is not None and free < MIN_FREE_BYTES:

@@ -106,7 +106,12 @@ def cmd_translate(args) -> int:
             options.update(area.translate_options(args, to))
     if "progress" in route.options():
         options.setdefault("progress", sys.stderr.isatty())  # bars for people, not for logs
-    trace = route.run(x, trace=True, **options)
+    try:
+        trace = route.run(x, trace=True, **options)
+    except XMediaError as exc:  # name the input file in every error of the run
+        if str(args.input) not in str(exc):
+            exc.args = (f"{args.input}: {exc}",) + exc.args[1:]
+        raise
     for area in areas():
         if hasattr(area, "write_result") and area.write_result(args, x, trace):
             return 0

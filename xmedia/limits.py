@@ -18,7 +18,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from .errors import LimitError
+from .errors import ConfigError, LimitError, MediaError
 
 
 @dataclass(frozen=True)
@@ -112,10 +112,10 @@ def check(name: str, value, what: str | None = None) -> None:
         raise LimitError(f"{what} must be a finite number, got {value!r}")
     maximum = get(name)
     if number > maximum:
-        raise LimitError(f"{what} = {value:g} {limit.unit} is above the limit {name} = {maximum:g} {limit.unit}; "
+        raise LimitError(f"{what} = {number:g} {limit.unit} is above the limit {name} = {maximum:g} {limit.unit}; "
                          f"{_how_to_raise(name)}")
     if limit.minimum is not None and number < limit.minimum:
-        raise LimitError(f"{what} = {value:g} {limit.unit} is below the minimum {name} = {limit.minimum:g} "
+        raise LimitError(f"{what} = {number:g} {limit.unit} is below the minimum {name} = {limit.minimum:g} "
                          f"{limit.unit}")
 
 
@@ -130,10 +130,24 @@ def check_image(width: int, height: int, what: str = "the image") -> None:
     check("pixels", int(width) * int(height), f"{what} ({width}x{height})")
 
 
+MIN_ANALYSIS_SIDE_PX = 12  # optical flow (OpenCV DIS) needs a frame at least this long on one side
+
+
+def check_analysable(video, what: str = "motion analysis") -> None:
+    """A video's frames are big enough to analyse (a 1x1-pixel clip is valid media, but has no motion to see)."""
+    if max(video.width, video.height) < MIN_ANALYSIS_SIDE_PX:
+        raise MediaError(f"{video.source or 'the video'} is {video.width}x{video.height} pixels: {what} needs frames "
+                         f"at least {MIN_ANALYSIS_SIDE_PX} pixels on their longer side")
+
+
 def check_options(options: dict) -> None:
     """Check every route option whose name is a limit (``duration_s``, ``sample_rate_hz``, ``lut_size``...).
 
     Options that are not numbers are left to the step that takes them (``None`` means "the default")."""
+    seed = options.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed)
+                             or seed != int(seed) or seed < 0):
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
     for name, value in options.items():
         if name in LIMITS and value is not None and not isinstance(value, bool):
             check(name, value, f"option {name}")

@@ -165,13 +165,13 @@ class Route:
         if missing:
             raise WeightsError(f"step {missing[0].name!r} needs weights or packages that are not installed: "
                                f"{missing[0].description}")
+        check_options(options)  # a requested size above a documented limit is refused before any work
         unknown = set(options) - self.options()
         if unknown:
             raise RouteError(
                 f"option(s) {sorted(unknown)} are not accepted by any step of the route {self}; "
                 f"accepted: {sorted(self.options()) or 'none'}"
             )
-        check_options(options)  # a requested size above a documented limit is refused before any work
         values = [x]
         for s in self.steps:
             accepted = set(s.options)

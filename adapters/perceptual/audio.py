@@ -59,7 +59,7 @@ def _mode_score(chroma: np.ndarray, energy_w, window: int) -> np.ndarray:
     return np.tanh(4 * (best(_KK_MAJOR) - best(_KK_MINOR)))
 
 
-def centred_frames(audio: Audio, hop: int, sizes: tuple[int, ...], frames_per_chunk: int = 1024):
+def centred_frames(audio: Audio, hop: int, sizes: tuple[int, ...], frames_per_chunk: int = 256):
     """The mono mix's centred STFT frames, a chunk of frames at a time: yields one ``(k, size)`` array per size.
 
     Frame ``i`` of size ``n`` covers samples ``[i*hop - n//2, i*hop + n//2)`` (zeros outside the audio), as

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import colorsys
 import dataclasses
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,7 +96,7 @@ def cmd_apply(args) -> int:
         raise MediaError(f"{args.input}: a look applies to an image or a video, not {x.KIND}")
     y = look(x, interpolation=args.interpolation)
     if isinstance(y, Video):
-        xmedia.save(y, args.output, progress=True)
+        xmedia.save(y, args.output, progress=sys.stderr.isatty())
     else:
         xmedia.save(y, args.output)
     print(f"wrote {args.output}")
