@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_routes)
 
     s = sub.add_parser("translate", help="translate a file into another medium")
-    s.add_argument("input")
+    s.add_argument("input", nargs="?", help="the file to translate (or --text)")
+    s.add_argument("--text", help='a phrase to translate instead of a file: --text "warm slow evening"')
     s.add_argument("--to", required=True, help="target kind: audio, filter, robot, image, motion, ...")
     s.add_argument("-o", "--output", required=True, help="output file (its extension picks the format)")
     s.add_argument("--via", action="append", help="a space or step the route must pass through (repeatable)")
@@ -83,7 +84,6 @@ def cmd_routes(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    from .io import load
     from .routing import node_name, plan
 
     for flag in ("output", "report", "sim"):  # before any work: can they be written?
@@ -92,14 +92,14 @@ def cmd_translate(args) -> int:
     ext = Path(args.output).suffix.lower()
     if ext not in {e for f in formats() if f.writer is not None for e in f.extensions}:
         raise MediaError(f"{args.output}: unknown output extension {ext or '(none)'!r}; the extension picks the format")
-    x = load(args.input)
+    x = _translate_input(args)
     to = node_name(args.to)
     for area in areas():
         if hasattr(area, "check_output"):
             area.check_output(args, x, to)
     route = plan(x, to, via=args.via, bridge=args.bridge)
     options = parse_options(args.option)
-    if args.seed is not None:
+    if args.seed is not None and "seed" in route.options():  # a route with no randomness ignores --seed
         options["seed"] = args.seed
     for area in areas():
         if hasattr(area, "translate_options"):
@@ -121,6 +121,21 @@ def cmd_translate(args) -> int:
     result.save(Path(args.output))
     print(f"wrote {args.output}")
     return 0
+
+
+def _translate_input(args):
+    """The file named by ``input``, or the phrase given with ``--text`` (``args.input`` then names it)."""
+    from .io import load
+    from .media import Text
+
+    if (args.input is None) == (args.text is None):
+        raise XMediaError("give either an input file or --text \"a phrase\" (one of them)")
+    if args.text is not None:
+        args.input = f'"{args.text}"'
+        return Text(args.text)
+    if not Path(args.input).exists() and " " in args.input and not Path(args.input).is_symlink():
+        raise MediaError(f"{args.input}: no such file; to translate a phrase use --text \"{args.input}\"")
+    return load(args.input)
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
