@@ -22,6 +22,18 @@ def _xmedia(*args, timeout=120):
                           env=ENV, timeout=timeout)
 
 
+def _cli(capsys, *args):
+    """``xmedia ARGS`` in this process (no start-up cost): returncode, stdout, stderr."""
+    from types import SimpleNamespace
+
+    from xmedia import cli
+
+    capsys.readouterr()
+    rc = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return SimpleNamespace(returncode=rc, stdout=out, stderr=err)
+
+
 def _long_wav(media, path: Path, seconds: float, rate_hz=48000) -> Path:
     """``seconds`` of a real loop (repeated), 48 kHz stereo 16-bit, written block by block."""
     import soundfile as sf
@@ -78,7 +90,7 @@ def whole_samples(path):
 
 
 # ---------------------------------------------------------------------------------------------- 2. limits
-def test_requests_above_a_limit_are_refused_before_work(media):
+def test_requests_above_a_limit_are_refused_before_work(media, capsys):
     audio = xmedia.load(media("audio", "loop_amen.flac"))
     with pytest.raises(LimitError, match=r"duration_s = 1e\+07 s is above the limit duration_s = 14400"):
         xmedia.translate(audio, "audio", duration_s=1e7)
@@ -86,7 +98,7 @@ def test_requests_above_a_limit_are_refused_before_work(media):
         xmedia.translate(audio, "filter", lut_size=100_000)
     with pytest.raises(ConfigError, match="seed"):
         xmedia.translate(audio, "filter", seed=float("nan"))
-    r = _xmedia("translate", media("audio", "loop_amen.flac"), "--to", "audio", "-o", "/tmp/never.wav",
+    r = _cli(capsys, "translate", media("audio", "loop_amen.flac"), "--to", "audio", "-o", "/tmp/never.wav",
                 "--option", "duration_s=1e7")
     assert r.returncode == 2 and "XMEDIA_LIMIT_DURATION_S" in r.stderr and "Traceback" not in r.stderr
 
@@ -103,10 +115,10 @@ def test_limits_can_be_raised():
     assert subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True).stdout.strip() == "1000000"
 
 
-def test_motion_csv_at_a_tiny_rate_is_refused(tmp_path):
+def test_motion_csv_at_a_tiny_rate_is_refused(tmp_path, capsys):
     csv = tmp_path / "m.csv"
     csv.write_text("# rate_hz=0.0001\nx,y\n0,1\n1,0\n")
-    r = _xmedia("translate", csv, "--to", "robot", "-o", tmp_path / "r.json")
+    r = _cli(capsys, "translate", csv, "--to", "robot", "-o", tmp_path / "r.json")
     assert r.returncode == 2 and "rate_hz" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -161,18 +173,18 @@ def test_odd_inputs_have_clear_messages(tmp_path, media):
     from xmedia import DecodeWarning  # noqa: F401  exported at the top level
 
 
-def test_audio_only_mp4_is_audio(media, tmp_path):
+def test_audio_only_mp4_is_audio(media, tmp_path, capsys):
     audio = xmedia.load(media("audio", "loop_amen.flac"))
     xmedia.save(audio, tmp_path / "a.mp4")
     assert isinstance(xmedia.load(tmp_path / "a.mp4"), xmedia.Audio)
-    r = _xmedia("info", tmp_path / "a.mp4")
+    r = _cli(capsys, "info", tmp_path / "a.mp4")
     assert r.returncode == 0 and "audio" in r.stdout
 
 
-def test_apply_look_to_avi_with_an_odd_frame_rate(media, tmp_path):
+def test_apply_look_to_avi_with_an_odd_frame_rate(media, tmp_path, capsys):
     look = tmp_path / "look.cube"
-    assert _xmedia("translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", look).returncode == 0
-    r = _xmedia("apply", look, media("video", "tree.avi"), "-o", tmp_path / "t.avi")
+    assert _cli(capsys, "translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", look).returncode == 0
+    r = _cli(capsys, "apply", look, media("video", "tree.avi"), "-o", tmp_path / "t.avi")
     assert r.returncode == 0, r.stderr
     out = xmedia.load(tmp_path / "t.avi")
     assert out.num_frames == xmedia.load(media("video", "tree.avi")).num_frames and "encode" not in r.stderr
@@ -200,18 +212,18 @@ def mounted(tmp_path):
         subprocess.run(["umount", str(m)], capture_output=True)
 
 
-def test_read_only_folder_is_refused_before_any_work(media, mounted, tmp_path):
+def test_read_only_folder_is_refused_before_any_work(media, mounted, tmp_path, capsys):
     ro = mounted("ro", "ro,size=1m")
-    r = _xmedia("translate", media("video", "fire_a.mp4"), "--to", "audio", "-o", ro / "a.wav")
+    r = _cli(capsys, "translate", media("video", "fire_a.mp4"), "--to", "audio", "-o", ro / "a.wav")
     assert r.returncode == 2 and "Read-only" in r.stderr and "Traceback" not in r.stderr
-    r = _xmedia("translate", media("audio", "loop_amen.flac"), "--to", "robot", "-o", tmp_path / "r.json",
+    r = _cli(capsys, "translate", media("audio", "loop_amen.flac"), "--to", "robot", "-o", tmp_path / "r.json",
                 "--report", ro / "rep.png")
     assert r.returncode == 2 and "--report" in r.stderr and not (tmp_path / "r.json").exists()
-    r = _xmedia("translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", tmp_path)
+    r = _cli(capsys, "translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", tmp_path)
     assert r.returncode == 2 and "is a directory" in r.stderr
 
 
-def test_full_disk_is_a_media_error_and_keeps_the_old_file(media, mounted):
+def test_full_disk_is_a_media_error_and_keeps_the_old_file(media, mounted, capsys):
     full = mounted("full", "size=1m")
     audio = xmedia.load(media("audio", "ambi_choir.flac"))
     (full / "a.wav").write_bytes(b"old")
@@ -219,7 +231,7 @@ def test_full_disk_is_a_media_error_and_keeps_the_old_file(media, mounted):
         xmedia.save(audio.with_channels(2).replace(samples=np.tile(audio.with_channels(2).samples, (8, 1))),
                     full / "a.wav")
     assert (full / "a.wav").read_bytes() == b"old" and os.listdir(full) == ["a.wav"]
-    r = _xmedia("translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", full / "look.cube")
+    r = _cli(capsys, "translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", full / "look.cube")
     assert r.returncode == 2 and "disk is full" in r.stderr  # under 1 MiB free: refused before the work
 
 
@@ -261,3 +273,61 @@ def test_stale_temps_of_dead_processes_are_removed(tmp_path):
     live.write_bytes(b"a writer still at work")
     xmedia.save(xmedia.Audio(np.zeros((800, 1), np.float32), 8000), tmp_path / "out.wav")
     assert not stale.exists() and live.exists() and (tmp_path / "out.wav").exists()
+
+
+# ---------------------------------------------------------------------------------------------- usability
+def test_cube_is_applied_colour_only_like_ffmpeg(media, tmp_path, capsys):
+    import shutil
+
+    if shutil.which("ffmpeg") is None:
+        pytest.skip("ffmpeg is not installed: the lut3d cross-check cannot run")
+    look, photo = tmp_path / "l.cube", media("image", "fruits.jpg")
+    assert _cli(capsys, "translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", look).returncode == 0
+    assert "# xmedia:" in look.read_text()  # this look has spatial settings only xmedia knows
+    plain = _cli(capsys, "apply", look, photo, "-o", tmp_path / "plain.png")
+    spatial = _cli(capsys, "apply", look, photo, "-o", tmp_path / "spatial.png", "--spatial")
+    assert "colour only" in plain.stderr and "--spatial" in plain.stderr and "do not apply" in spatial.stderr
+    img = xmedia.load(photo)
+    rgb = img.rgb_uint8()
+    run = subprocess.run(["ffmpeg", "-v", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{img.width}x{img.height}",
+                          "-i", "-", "-vf", f"lut3d=file={look}:interp=tetrahedral", "-f", "rawvideo", "-pix_fmt",
+                          "rgb24", "-"], input=rgb.tobytes(), capture_output=True, check=True)
+    theirs = np.frombuffer(run.stdout, np.uint8).reshape(rgb.shape).astype(int)
+    assert np.abs(xmedia.load(tmp_path / "plain.png").rgb_uint8().astype(int) - theirs).max() <= 1
+    assert np.abs(xmedia.load(tmp_path / "spatial.png").rgb_uint8().astype(int) - theirs).max() > 10
+
+
+def test_lut_size_seed_and_text_on_the_command_line(media, tmp_path, capsys):
+    video = media("video", "tree.avi")
+    r = _cli(capsys, "translate", video, "--to", "filter", "-o", tmp_path / "t.json", "--lut-size", "33", "--seed", "3")
+    assert r.returncode == 0 and "lut_size=33" in r.stdout, r.stderr
+    assert xmedia.load(tmp_path / "t.json").lut_size == 33
+    r = _cli(capsys, "translate", video, "--to", "filter", "-o", tmp_path / "t.cube", "--lut-size", "17")
+    assert r.returncode == 0 and "17^3" in r.stdout and "LUT_3D_SIZE 17" in (tmp_path / "t.cube").read_text()
+    r = _cli(capsys, "translate", "warm slow evening", "--to", "filter", "-o", tmp_path / "w.cube")
+    assert r.returncode == 2 and '--text "warm slow evening"' in r.stderr
+    r = _cli(capsys, "translate", "--text", "warm slow evening", "--to", "filter", "-o", tmp_path / "w.cube")
+    (tmp_path / "p.txt").write_text("warm slow evening\n")
+    r2 = _cli(capsys, "translate", tmp_path / "p.txt", "--to", "filter", "-o", tmp_path / "p.cube")
+    assert r.returncode == 0 and r2.returncode == 0, r.stderr + r2.stderr
+    np.testing.assert_array_equal(xmedia.load(tmp_path / "w.cube").table, xmedia.load(tmp_path / "p.cube").table)
+
+
+def test_errors_of_a_run_name_the_input(tmp_path, capsys):
+    one = tmp_path / "one.png"
+    xmedia.save(xmedia.Image(np.full((32, 32, 3), 80, np.uint8)), one)
+    xmedia.save(xmedia.Video.from_frames(np.full((1, 32, 32, 3), 80, np.uint8), fps=25), tmp_path / "one.mp4")
+    r = _cli(capsys, "translate", tmp_path / "one.mp4", "--to", "robot", "-o", tmp_path / "r.json")
+    assert r.returncode == 2 and "one.mp4" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_av_training_data_skips_videos_without_sound(media, tmp_path):
+    import shutil
+
+    from xmedia.bridges.av_data import av_segments
+
+    for name in ("phone_portrait.mp4", "tree.avi"):  # tree.avi has no sound
+        shutil.copy(media("video", name), tmp_path / name)
+    with pytest.warns(UserWarning, match=r"skipped 1 of 2 videos without sound \(tree.avi\)"):
+        data = av_segments(tmp_path, context="clip", max_side=48)
+    assert data.meta["skipped_without_sound"] == ["tree.avi"] and set(data.sources) == {"phone_portrait.mp4"}
