@@ -188,12 +188,12 @@ def stream(source, to: str = "robot", duration_s: float | None = None, realtime:
     try:
         ctrl = targets[name].load()(src.fps, **options)
         loop = _realtime_loop if src.realtime else _simulated_loop
-        interrupted = None
+        interrupted, state = None, {}
         try:
-            last = yield from loop(src, ctrl, duration_s, stop or threading.Event())
+            yield from loop(src, ctrl, duration_s, stop or threading.Event(), state)
         except KeyboardInterrupt as exc:  # raised inside the loop (e.g. during its sleep): stop safely first
-            interrupted, last = exc, None
-        yield from _come_to_rest(ctrl, last, paced=src.realtime)
+            interrupted = exc
+        yield from _come_to_rest(ctrl, state.get("last"), state.get("at_rest", False), paced=src.realtime)
         if interrupted is not None:
             raise interrupted
     finally:
@@ -203,14 +203,17 @@ def stream(source, to: str = "robot", duration_s: float | None = None, realtime:
 MAX_STOP_S = 30.0  # a ramp to rest never takes this long; a target that does not stop is a bug
 
 
-def _come_to_rest(ctrl, last: Command | None, paced: bool):
-    """Ramp the target to rest (the controller's jerk-limited stop) and end with a zero-velocity command."""
-    if last is None or not (last.stopping and not any(last.velocities)):
+def _come_to_rest(ctrl, last: Command | None, at_rest: bool, paced: bool):
+    """Ramp the target to rest (the controller's jerk-limited stop) and end with a zero-velocity command.
+
+    ``last`` is the loop's last command (yielded already unless ``at_rest``: then it is the final one)."""
+    dropped = last.dropped_frames if last is not None else 0
+    if not at_rest:
         if hasattr(ctrl, "stop"):
             ctrl.stop()
         period = 1.0 / ctrl.control_rate_hz
         for _ in range(int(MAX_STOP_S / period)):
-            cmd = ctrl.tick()
+            cmd = replace(ctrl.tick(), dropped_frames=dropped)
             if ctrl.at_rest:
                 break
             yield cmd
@@ -224,8 +227,9 @@ def _come_to_rest(ctrl, last: Command | None, paced: bool):
     yield replace(cmd, velocities=zeros, accelerations=zeros, stopping=True, frame_index=None, latency_s=None)
 
 
-def _realtime_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event):
-    """Commands until the stream should end; returns the last command when it already is at rest."""
+def _realtime_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event, state: dict):
+    """Commands until the stream should end; ``state["last"]`` is the last command, ``state["at_rest"]`` says
+    whether it ended at rest (that last command is then not yielded: it becomes the final one)."""
     period = 1.0 / ctrl.control_rate_hz
     src.start()
     start = time.monotonic()
@@ -233,7 +237,7 @@ def _realtime_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event):
     while True:
         now = time.monotonic()
         if stop.is_set() or (duration_s is not None and now - start >= duration_s):
-            return None
+            return
         item = src.poll()
         latency = index = None
         if item is not None:
@@ -241,9 +245,10 @@ def _realtime_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event):
             t0 = time.perf_counter()
             ctrl.on_frame(rgb, now - start)
             latency = time.perf_counter() - t0
-        cmd = _with(ctrl.tick(), index, src.dropped, latency)
+        cmd = state["last"] = _with(ctrl.tick(), index, src.dropped, latency)
         if src.finished and item is None and ctrl.at_rest:
-            return cmd  # the source is over and the arm at rest: this is the last command
+            state["at_rest"] = True  # the source is over and the arm at rest: this is the last command
+            return
         yield cmd
         next_tick += period
         delay = next_tick - time.monotonic()
@@ -253,13 +258,13 @@ def _realtime_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event):
             next_tick = time.monotonic()
 
 
-def _simulated_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event):
+def _simulated_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event, state: dict):
     index = 0
     pending = src.next_frame(index)
     while True:
         now = ctrl.time_s
         if stop.is_set() or (duration_s is not None and now >= duration_s):
-            return None
+            return
         latency = used = None
         if pending is not None and pending[1] <= now + 1e-9:
             used, _, rgb = pending
@@ -268,9 +273,10 @@ def _simulated_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event):
             latency = time.perf_counter() - t0
             index += 1
             pending = src.next_frame(index)
-        cmd = _with(ctrl.tick(), used, 0, latency)
+        cmd = state["last"] = _with(ctrl.tick(), used, 0, latency)
         if pending is None and ctrl.at_rest:
-            return cmd
+            state["at_rest"] = True
+            return
         yield cmd
 
 
