@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from . import formats, limits
+from . import audio_files, formats, limits
 from .avio import DecodeWarning, decode_audio, load_av, open_container, write_audio, write_video, write_video_with_audio
 from .errors import MediaError
 from .formats import Format, is_json_kind, json_kind, tagged
-from .media import Audio, AudioReader, Image, Motion, Text, Video
+from .media import Audio, Image, Motion, Text, Video
 
 __all__ = ["load", "save", "info", "write_video_with_audio", "decode_audio", "DecodeWarning", "VIDEO_EXT",
            "AUDIO_EXT", "IMAGE_EXT", "MOTION_EXT", "TEXT_EXT"]
@@ -171,43 +171,13 @@ def image_size(data: bytes) -> tuple[int, int] | None:
         return None
 
 
-# Longer audio files than this (decoded float32 bytes) are streamed from the file instead of held in memory.
-STREAM_AUDIO_BYTES = 64 * 2**20
-
-
-class SoundFileReader(AudioReader):
-    """Blocks of a file libsndfile reads (wav, flac, ogg), from disk, in order."""
-
-    def __init__(self, path: Path, num_samples: int, channels: int):
-        self.path, self.num_samples, self.channels = path, num_samples, channels
-
-    def __call__(self, start: int = 0, block: int = 1 << 16):
-        import soundfile as sf
-
-        with sf.SoundFile(str(self.path)) as f:
-            if start:
-                f.seek(start)
-            while True:
-                data = f.read(block, dtype="float32", always_2d=True)
-                if not len(data):
-                    return
-                yield data
-
-
 def _load_audio(src, name: str) -> Audio:
     import soundfile as sf
 
     if not isinstance(src, bytes):
-        try:
-            meta = sf.info(str(src))
-        except Exception:  # not a libsndfile file: the reader below falls back to PyAV
-            meta = None
-        if meta is not None and meta.frames > 0 and meta.channels > 0:
-            limits.check("channels", meta.channels, f"{name}: channels")
-            limits.check("duration_s", meta.frames / max(1, meta.samplerate), f"{name}: duration")
-            if meta.frames * meta.channels * 4 > STREAM_AUDIO_BYTES:
-                reader = SoundFileReader(Path(src), meta.frames, meta.channels)
-                return Audio(None, meta.samplerate, reader=reader, source=name)
+        long = audio_files.open_long_audio(Path(src), name)  # a long file is streamed, not read into memory
+        if long is not None:
+            return long
     try:
         data, rate = sf.read(_io.BytesIO(src) if isinstance(src, bytes) else str(src), dtype="float32", always_2d=True)
     except Exception:  # libsndfile cannot read it (m4a, some mp3): PyAV can
