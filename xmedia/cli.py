@@ -162,6 +162,11 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         return 143 if isinstance(exc, Terminated) else 130
+    except Exception:  # a bug: the traceback follows, but first say what was already written
+        if written_since(mark):
+            print(f"xmedia: partly done: wrote {', '.join(map(str, written_since(mark)))} before the failure",
+                  file=sys.stderr)
+        raise
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
