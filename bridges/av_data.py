@@ -128,8 +128,8 @@ def av_segments(source, segment_s: float = 1.0, hop_s: float = 0.5, block_s: flo
                       f"({', '.join(p.name for p in silent[:5])}{', ...' if len(silent) > 5 else ''}): audio-visual "
                       "training needs each video's own sound", UserWarning, stacklevel=2)
     if not files:
-        raise MediaError(f"{source}: none of the {len(silent)} videos has a sound track; audio-visual training needs "
-                         "videos with their own sound")
+        raise MediaError(f"{source}: no audio track in any of the {len(silent)} video(s); audio-visual training "
+                         "needs videos with their own sound")
     if split_by == "auto":
         split_by = "file" if len(files) >= 5 else "time"
     if split_by not in ("time", "file"):

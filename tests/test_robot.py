@@ -359,7 +359,8 @@ def test_osc_reaches_a_local_receiver(media):
         server.shutdown()
         server.server_close()
         thread.join(timeout=2)
-    assert len(sent) == 50 and len(received) >= 45  # UDP on loopback: essentially nothing lost
+    # 0.5 s at 100 Hz, then the ramp to rest; UDP on loopback: essentially nothing lost
+    assert 50 < len(sent) <= 100 and len(received) >= len(sent) - 5
     np.testing.assert_allclose(received[-1], sent[len(received) - 1], rtol=1e-6)  # float32 on the wire
 
 
