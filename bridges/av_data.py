@@ -123,13 +123,13 @@ def av_segments(source, segment_s: float = 1.0, hop_s: float = 0.5, block_s: flo
     if not 0 < segment_s <= block_s or hop_s <= 0:
         raise ConfigError(f"need 0 < segment_s <= block_s and hop_s > 0 (got {segment_s}, {block_s}, {hop_s})")
     files, silent = split_by_sound(video_files(source))
+    if not files:
+        raise MediaError(f"{source}: no audio track in any of the {len(silent)} video(s); audio-visual training "
+                         "needs videos with their own sound")
     if silent:
         warnings.warn(f"skipped {len(silent)} of {len(files) + len(silent)} videos without sound "
                       f"({', '.join(p.name for p in silent[:5])}{', ...' if len(silent) > 5 else ''}): audio-visual "
                       "training needs each video's own sound", UserWarning, stacklevel=2)
-    if not files:
-        raise MediaError(f"{source}: no audio track in any of the {len(silent)} video(s); audio-visual training "
-                         "needs videos with their own sound")
     if split_by == "auto":
         split_by = "file" if len(files) >= 5 else "time"
     if split_by not in ("time", "file"):
