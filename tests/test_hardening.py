@@ -220,6 +220,10 @@ def test_read_only_folder_is_refused_before_any_work(media, mounted, tmp_path, c
     assert r.returncode == 2 and "--report" in r.stderr and not (tmp_path / "r.json").exists()
     r = _cli(capsys, "translate", media("audio", "loop_amen.flac"), "--to", "filter", "-o", tmp_path)
     assert r.returncode == 2 and "is a directory" in r.stderr
+    r = _cli(capsys, "apply", tmp_path / "missing.cube", media("image", "home.jpg"), "-o", ro / "x.png")
+    assert r.returncode == 2 and "Read-only" in r.stderr  # refused before the look is even read
+    with pytest.raises(MediaError, match="Read-only"):
+        xmedia.save(xmedia.Audio(np.zeros((800, 1), np.float32), 8000), ro / "a.wav")
 
 
 def test_full_disk_is_a_media_error_and_keeps_the_old_file(media, mounted, capsys):

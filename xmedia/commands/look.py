@@ -19,6 +19,7 @@ import numpy as np
 import xmedia
 from xmedia.adapters.look import LOOK_PARAMS, Filter, FilterTrack
 from xmedia.adapters.look.colour import DEFAULT_SIZE
+from xmedia.atomic import check_destination
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Image, Video, downscale
 from xmedia.report import pyplot, save_figure
@@ -96,6 +97,7 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_apply(args) -> int:
+    check_destination(args.output)  # before the work: a read-only folder or full disk fails now
     # kind= also reads a Hald CLUT image from another tool (no xmedia tag), and names the problem otherwise.
     look = xmedia.load(args.look, kind="look-track" if Path(args.look).suffix.lower() == ".json" else "filter")
     if args.strength is not None:
