@@ -334,3 +334,16 @@ def test_av_training_data_skips_videos_without_sound(media, tmp_path):
     with pytest.warns(UserWarning, match=r"skipped 1 of 2 videos without sound \(tree.avi\)"):
         data = av_segments(tmp_path, context="clip", max_side=48)
     assert data.meta["skipped_without_sound"] == ["tree.avi"] and set(data.sources) == {"phone_portrait.mp4"}
+
+
+def test_a_jpeg_above_the_pixel_limit_is_read_reduced_for_analysis(media, tmp_path, capsys):
+    big = tmp_path / "big.jpg"
+    xmedia.save(xmedia.Image(np.tile(xmedia.load(media("image", "baboon.jpg")).rgb_uint8(), (3, 4, 1))), big)
+    with limits.raised(pixels=1e6):  # 2048x1536 is above it
+        with pytest.raises(LimitError, match=r"2048x1536.*max_side"):
+            xmedia.load(big)
+        with pytest.warns(xmedia.DecodeWarning, match="1/2 size"):
+            small = xmedia.load(big, max_side=1024)
+        assert (small.width, small.height) == (1024, 768)
+        with pytest.warns(xmedia.DecodeWarning, match="1/2 size"):  # the CLI only analyses it: read reduced
+            assert _cli(capsys, "translate", big, "--to", "filter", "-o", tmp_path / "l.cube").returncode == 0

@@ -123,10 +123,14 @@ def cmd_translate(args) -> int:
     return 0
 
 
+ANALYSIS_MAX_SIDE = 4096  # an image translated to another medium is only analysed (at 160 px): no need for more
+
+
 def _translate_input(args):
     """The file named by ``input``, or the phrase given with ``--text`` (``args.input`` then names it)."""
-    from .io import load
+    from .io import IMAGE_EXT, load
     from .media import Text
+    from .routing import node_name
 
     if (args.input is None) == (args.text is None):
         raise XMediaError("give either an input file or --text \"a phrase\" (one of them)")
@@ -135,6 +139,8 @@ def _translate_input(args):
         return Text(args.text)
     if not Path(args.input).exists() and " " in args.input and not Path(args.input).is_symlink():
         raise MediaError(f"{args.input}: no such file; to translate a phrase use --text \"{args.input}\"")
+    if Path(args.input).suffix.lower() in IMAGE_EXT and node_name(args.to) != "image":
+        return load(args.input, max_side=ANALYSIS_MAX_SIDE)  # only analysed: a huge JPEG is read at reduced size
     return load(args.input)
 
 

@@ -24,7 +24,7 @@ from . import audio_files, formats, limits
 from .avio import DecodeWarning, decode_audio, load_av, open_container, write_audio, write_video, write_video_with_audio
 from .errors import MediaError
 from .formats import Format, is_json_kind, json_kind, tagged
-from .media import Audio, Image, Motion, Text, Video
+from .media import Audio, Image, Motion, Text, Video, downscale
 
 __all__ = ["load", "save", "info", "write_video_with_audio", "decode_audio", "DecodeWarning", "VIDEO_EXT",
            "AUDIO_EXT", "IMAGE_EXT", "MOTION_EXT", "TEXT_EXT"]
@@ -136,13 +136,29 @@ def _from_bytes(data: bytes, kind: str | None, **options):
     return load_av(lambda: _io.BytesIO(data), "<bytes>", want=kind)
 
 
-def _load_image(data: bytes, name: str) -> Image:
+def _load_image(data: bytes, name: str, max_side: int | None = None) -> Image:
+    """Decode an image; ``max_side`` (for analysis) lets a JPEG too big for the pixel limit be decoded at 1/2,
+    1/4 or 1/8 of its size by libjpeg itself, without ever holding the full picture."""
     import cv2
 
-    size = image_size(data)
+    size, flags = image_size(data), cv2.IMREAD_UNCHANGED
     if size is not None:
-        limits.check_image(*size, what=name)
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        try:
+            limits.check_image(*size, what=name)
+        except limits.LimitError as exc:
+            if data[:3] != b"\xff\xd8\xff":
+                raise
+            if not max_side:
+                raise limits.LimitError(f"{exc}; for analysis a JPEG can be read at reduced size: "
+                                        "xmedia.load(path, max_side=4096)") from None
+            factor = next((f for f in (2, 4, 8) if max(size) / f <= max_side), 8)
+            limits.check_image(size[0] // factor, size[1] // factor, what=f"{name} at 1/{factor} size")
+            flags = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}[factor]
+            warnings.warn(f"{name}: {size[0]}x{size[1]} pixels is above the pixel limit; read at 1/{factor} size "
+                          "for analysis", DecodeWarning)
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if arr is not None and max_side and max(arr.shape[:2]) > max_side:
+        arr = downscale(arr, max_side)
     if arr is None:
         raise MediaError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
     if arr.ndim == 2:
@@ -199,8 +215,8 @@ def _read_audio(path: Path) -> Audio:
     return _load_audio(path, str(path))
 
 
-def _read_image(path: Path) -> Image:
-    return _load_image(path.read_bytes(), str(path))
+def _read_image(path: Path, max_side: int | None = None) -> Image:
+    return _load_image(path.read_bytes(), str(path), max_side=max_side)
 
 
 def _read_text(path: Path) -> Text:
