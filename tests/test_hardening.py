@@ -82,6 +82,8 @@ def test_streamed_analysis_equals_in_memory(media, monkeypatch, tmp_path, ext):
     streamed = xmedia.load(path)
     assert streamed.is_file_backed and not in_memory.is_file_backed
     assert streamed.num_samples == in_memory.num_samples and xmedia.info(path)["duration_s"] > 1.5
+    for span in ((0.3, 1.2), (1.0, 99), (50, 60)):  # a slice reads only its span
+        np.testing.assert_array_equal(streamed.slice_s(*span).samples, in_memory.slice_s(*span).samples)
     e = encode_audio(streamed)
     np.testing.assert_array_equal(e.track, whole.track)
     assert e.events_s == whole.events_s and len(e.events_s) > 3

@@ -29,6 +29,8 @@ class SoundFileReader(AudioReader):
     def __call__(self, start: int = 0, block: int = 1 << 16):
         import soundfile as sf
 
+        if start >= self.num_samples:
+            return
         with sf.SoundFile(str(self.path)) as f:
             if start:
                 f.seek(start)

@@ -128,7 +128,16 @@ class Audio(_Media):
     def slice_s(self, start_s, end_s) -> "Audio":
         a = int(Fraction(start_s) * self.sample_rate_hz)
         b = int(Fraction(end_s) * self.sample_rate_hz)
-        return Audio(self.samples[max(a, 0):max(b, 0)], self.sample_rate_hz)
+        a, b = max(a, 0), max(b, 0)
+        if not self.is_file_backed:
+            return Audio(self.samples[a:b], self.sample_rate_hz)
+        parts, have = [np.zeros((0, self.channels), np.float32)], a  # read only the span, not the whole file
+        for block in self.iter_blocks(1 << 18, start=a) if b > a else ():
+            parts.append(block[: b - have])
+            have += len(parts[-1])
+            if have >= b:
+                break
+        return Audio(np.concatenate(parts), self.sample_rate_hz)
 
     def resample(self, sample_rate_hz: int) -> "Audio":
         if sample_rate_hz == self.sample_rate_hz:
