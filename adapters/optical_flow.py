@@ -28,6 +28,7 @@ from fractions import Fraction
 import numpy as np
 
 from xmedia.errors import ConfigError, MediaError
+from xmedia.limits import check_analysable
 from xmedia.media import Motion, Video
 from xmedia.routing import step
 
@@ -173,6 +174,7 @@ def video_to_motion(video: Video, max_side: int = 160, grid: tuple[int, int] = (
     """
     if video.num_frames < 2:
         raise MediaError(f"{video.source or 'the video'} has {video.num_frames} frame(s); optical flow needs at least 2")
+    check_analysable(video, "optical flow")
     flow = FlowMotion(rate_hz=float(video.fps), max_side=max_side, grid=tuple(grid), envelope_s=envelope_s)
     frames = video.iter_frames(max_side=max_side)
     if progress:

@@ -14,6 +14,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from xmedia.adapters import perceptual
+from xmedia.avio import open_container
 from xmedia.errors import ConfigError, MediaError
 from xmedia.io import load
 from xmedia.manifest import is_manifest, read_manifest
@@ -125,7 +126,14 @@ def av_segments(source, segment_s: float = 1.0, hop_s: float = 0.5, block_s: flo
         raise ConfigError(f"context must be 'segment' or 'clip', got {context!r}")
     if not 0 < segment_s <= block_s or hop_s <= 0:
         raise ConfigError(f"need 0 < segment_s <= block_s and hop_s > 0 (got {segment_s}, {block_s}, {hop_s})")
-    files = video_files(source)
+    files, silent = split_by_sound(video_files(source))
+    if not files:
+        raise MediaError(f"{source}: no audio track in any of the {len(silent)} video(s); audio-visual training "
+                         "needs videos with their own sound")
+    if silent:
+        warnings.warn(f"skipped {len(silent)} of {len(files) + len(silent)} videos without sound "
+                      f"({', '.join(p.name for p in silent[:5])}{', ...' if len(silent) > 5 else ''}): audio-visual "
+                      "training needs each video's own sound", UserWarning, stacklevel=2)
     if split_by == "auto":
         split_by = "file" if len(files) >= 5 else "time"
     if split_by not in ("time", "file"):
@@ -155,5 +163,14 @@ def av_segments(source, segment_s: float = 1.0, hop_s: float = 0.5, block_s: flo
     keep = ~val | np.isclose(offset, np.round(offset))
     data = data.subset(keep)
     data.val = val[keep]
-    data.meta.update(val_fraction=val_fraction, split_seed=seed)
+    data.meta.update(val_fraction=val_fraction, split_seed=seed, skipped_without_sound=[p.name for p in silent])
     return data
+
+
+def split_by_sound(files: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(videos with an audio stream, videos without one), read from the container headers only."""
+    with_sound, silent = [], []
+    for path in files:
+        with open_container(lambda p=path: str(p), str(path)) as c:
+            (with_sound if c.streams.audio else silent).append(path)
+    return with_sound, silent

@@ -50,6 +50,10 @@ class RobotController:
         return Command(t, self.spec.joint_names, tuple(p.tolist()), tuple(v.tolist()), tuple(a.tolist()),
                        stopping=self.follower.stopping)
 
+    def stop(self) -> None:
+        """Begin a jerk-limited stop: ``tick`` ramps the velocities to zero (``at_rest`` when done)."""
+        self.follower.stop()
+
     @property
     def time_s(self) -> float:
         """The controller's own clock (seconds of control periods stepped so far)."""

@@ -6,25 +6,23 @@ subpackages ``xmedia.zoo``, ``xmedia.bridges`` and ``xmedia.adapters`` (``xmedia
 from importlib import import_module
 
 from .embedding import Embedding
-from .errors import ConfigError, MediaError, RouteError, WeightsError, XMediaError
+from .errors import ConfigError, DecodeWarning, LimitError, MediaError, RouteError, WeightsError, XMediaError
 from .media import Audio, Frame, Image, Motion, Rig, Text, Video
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Audio", "Embedding", "Frame", "Image", "Motion", "Rig", "Text", "Video",
-    "XMediaError", "MediaError", "RouteError", "WeightsError", "ConfigError", "DecodeWarning",
+    "XMediaError", "MediaError", "RouteError", "WeightsError", "ConfigError", "LimitError", "DecodeWarning",
     "load", "save", "info", "translate", "plan", "routes", "encode", "stream",
 ]
 
-_LAZY_MODULES = ("zoo", "bridges", "adapters", "io", "routing", "streaming", "formats", "process")
+_LAZY_MODULES = ("zoo", "bridges", "adapters", "io", "routing", "streaming", "formats", "process", "limits")
 
 
 def __getattr__(name):
     if name in _LAZY_MODULES:
         return import_module(f".{name}", __name__)
-    if name == "DecodeWarning":
-        return import_module(".avio", __name__).DecodeWarning
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -15,12 +15,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .atomic import atomic_path
-from .errors import MediaError
+from .errors import DecodeWarning, MediaError
 from .media import Audio, Frame, Video
-
-
-class DecodeWarning(UserWarning):
-    """Part of a file could not be decoded; what could be decoded is used."""
 
 
 def open_container(opener: Callable[[], Any], name: str):
@@ -170,9 +166,14 @@ def decode_audio(opener, name: str, quiet: bool = False) -> Audio | None:
         if not c.streams.audio:
             raise MediaError(f"{name}: has no audio stream")
         st = c.streams.audio[0]
-        rate = st.rate or st.codec_context.sample_rate
-        layout = st.layout.name if st.layout else "stereo"
-        resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        try:
+            rate = st.rate or st.codec_context.sample_rate
+            layout = st.layout.name if st.layout else "stereo"
+            resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+        except (ValueError, av.error.FFmpegError) as exc:  # e.g. "Invalid layout: 0 channels" in random bytes
+            raise MediaError(f"{name}: the audio stream cannot be decoded ({exc}); is the file damaged?") from None
+        if not rate:
+            raise MediaError(f"{name}: the audio stream has no sample rate; is the file damaged?")
         bad = 0
         try:
             for packet in c.demux(st):
@@ -253,9 +254,11 @@ def write_video(video: Video, tmp: Path, crf: int = 20, audio: Audio | None = No
         acodec = "libmp3lame"
     w, h = video.width - video.width % 2, video.height - video.height % 2
     # AVI has no per-frame timestamps worth the name: write it on the nominal frame grid (frame count units).
-    tb = 1 / video.fps if ext == ".avi" else video.time_base
+    # MPEG-4 part 2 needs a time base of at most 65535 units a second: round 1000000/66667 fps to 15.
+    rate = video.fps.limit_denominator(1001) if ext == ".avi" else video.fps
+    tb = 1 / rate if ext == ".avi" else video.time_base
     with av.open(str(tmp), "w") as c:
-        vs = c.add_stream(vcodec, rate=video.fps)
+        vs = c.add_stream(vcodec, rate=rate)
         vs.width, vs.height, vs.pix_fmt = w, h, "yuv420p"
         vs.time_base = tb
         vs.codec_context.time_base = tb

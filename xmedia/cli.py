@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 
+from .atomic import check_destination, written_since
 from .commands import areas, parse_options
-from .errors import XMediaError
+from .errors import MediaError, XMediaError
+from .formats import formats
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_routes)
 
     s = sub.add_parser("translate", help="translate a file into another medium")
-    s.add_argument("input")
+    s.add_argument("input", nargs="?", help="the file to translate (or --text)")
+    s.add_argument("--text", help='a phrase to translate instead of a file: --text "warm slow evening"')
     s.add_argument("--to", required=True, help="target kind: audio, filter, robot, image, motion, ...")
     s.add_argument("-o", "--output", required=True, help="output file (its extension picks the format)")
     s.add_argument("--via", action="append", help="a space or step the route must pass through (repeatable)")
@@ -79,24 +84,34 @@ def cmd_routes(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    from .io import load
     from .routing import node_name, plan
 
-    x = load(args.input)
+    for flag in ("output", "report", "sim"):  # before any work: can they be written?
+        if getattr(args, flag, None):
+            check_destination(getattr(args, flag), what="output" if flag == "output" else f"--{flag}")
+    ext = Path(args.output).suffix.lower()
+    if ext not in {e for f in formats() if f.writer is not None for e in f.extensions}:
+        raise MediaError(f"{args.output}: unknown output extension {ext or '(none)'!r}; the extension picks the format")
+    x = _translate_input(args)
     to = node_name(args.to)
     for area in areas():
         if hasattr(area, "check_output"):
             area.check_output(args, x, to)
     route = plan(x, to, via=args.via, bridge=args.bridge)
     options = parse_options(args.option)
-    if args.seed is not None:
+    if args.seed is not None and "seed" in route.options():  # a route with no randomness ignores --seed
         options["seed"] = args.seed
     for area in areas():
         if hasattr(area, "translate_options"):
             options.update(area.translate_options(args, to))
     if "progress" in route.options():
         options.setdefault("progress", sys.stderr.isatty())  # bars for people, not for logs
-    trace = route.run(x, trace=True, **options)
+    try:
+        trace = route.run(x, trace=True, **options)
+    except XMediaError as exc:  # name the input file in every error of the run
+        if str(args.input) not in str(exc):
+            exc.args = (f"{args.input}: {exc}",) + exc.args[1:]
+        raise
     for area in areas():
         if hasattr(area, "write_result") and area.write_result(args, x, trace):
             return 0
@@ -121,6 +136,27 @@ def run_translate(input, to, output, **flags) -> int:
     return cmd_translate(args)
 
 
+ANALYSIS_MAX_SIDE = 4096  # an image translated to another medium is only analysed (at 160 px): no need for more
+
+
+def _translate_input(args):
+    """The file named by ``input``, or the phrase given with ``--text`` (``args.input`` then names it)."""
+    from .io import IMAGE_EXT, load
+    from .media import Text
+    from .routing import node_name
+
+    if (args.input is None) == (args.text is None):
+        raise XMediaError("give either an input file or --text \"a phrase\" (one of them)")
+    if args.text is not None:
+        args.input = f'"{args.text}"'
+        return Text(args.text)
+    if not Path(args.input).exists() and " " in args.input and not Path(args.input).is_symlink():
+        raise MediaError(f"{args.input}: no such file; to translate a phrase use --text \"{args.input}\"")
+    if Path(args.input).suffix.lower() in IMAGE_EXT and node_name(args.to) != "image":
+        return load(args.input, max_side=ANALYSIS_MAX_SIDE)  # only analysed: a huge JPEG is read at reduced size
+    return load(args.input)
+
+
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"xmedia: warning: {message}\n"
 
@@ -131,13 +167,36 @@ def main(argv=None) -> int:
     warnings.formatwarning = _one_line_warning  # users see the message, not our source line
     parser = build_parser()
     args = parser.parse_args(argv)
+    mark = len(written_since())
+    main_thread = threading.current_thread() is threading.main_thread()  # signals can only be caught there
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None  # unwind like Ctrl-C: temps go
     try:
         return args.func(args)
     except XMediaError as exc:
         print(f"xmedia: error: {exc}", file=sys.stderr)
+        done = written_since(mark)
+        if done:  # say what was written before the failure; the failed output itself was not
+            print(f"xmedia: partly done: wrote {', '.join(map(str, done))} before the error", file=sys.stderr)
+            return 3
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:
+        return 143 if isinstance(exc, Terminated) else 130
+    except Exception:  # a bug: the traceback follows, but first say what was already written
+        if written_since(mark):
+            print(f"xmedia: partly done: wrote {', '.join(map(str, written_since(mark)))} before the failure",
+                  file=sys.stderr)
+        raise
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` (temporary files) runs before the exit."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
 
 
 if __name__ == "__main__":

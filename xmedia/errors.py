@@ -19,3 +19,12 @@ class WeightsError(XMediaError, FileNotFoundError):
 
 class ConfigError(XMediaError, ValueError):
     """A bad option or configuration value."""
+
+
+class LimitError(MediaError, ConfigError):
+    """A size above one of the documented limits (``xmedia.limits``): a duration, rate, pixel count... The
+    message names the value and the limit and how to raise it."""
+
+
+class DecodeWarning(UserWarning):
+    """Part of a file could not be decoded; what could be decoded is used (the warning says what was skipped)."""

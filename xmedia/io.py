@@ -8,19 +8,23 @@ naming the file and the problem.
 """
 from __future__ import annotations
 
+import errno
 import io as _io
 import json
+import os
+import stat
+import warnings
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import formats
+from . import audio_files, formats, limits
 from .avio import DecodeWarning, decode_audio, load_av, open_container, write_audio, write_video, write_video_with_audio
 from .errors import MediaError
 from .formats import Format, is_json_kind, json_kind, tagged
-from .media import Audio, Image, Motion, Text, Video
+from .media import Audio, Image, Motion, Text, Video, downscale
 
 __all__ = ["load", "save", "info", "write_video_with_audio", "decode_audio", "DecodeWarning", "VIDEO_EXT",
            "AUDIO_EXT", "IMAGE_EXT", "MOTION_EXT", "TEXT_EXT"]
@@ -49,11 +53,30 @@ def load(src, kind: str | None = None, **options):
     if not isinstance(src, (str, Path)):
         raise MediaError(f"load() takes a path, bytes or ndarray, got {type(src).__name__}")
     path = Path(src)
-    if not path.exists():
-        raise MediaError(f"{path}: no such file")
-    if path.is_file() and path.stat().st_size == 0:
-        raise MediaError(f"{path} is empty (0 bytes)")
+    check_readable(path)
     return formats.load(path, kind, **options)
+
+
+def check_readable(path: Path) -> None:
+    """A clear MediaError for what is not a readable file: missing, a symlink loop, a FIFO/device, empty."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise MediaError(f"{path}: no such file" + (" (a broken symbolic link)" if path.is_symlink() else "")) from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise MediaError(f"{path}: a loop of symbolic links (it points back to itself); give the real file") from None
+        raise MediaError(f"{path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        return  # a saved process folder; the format registry says what else it could be
+    if not stat.S_ISREG(st.st_mode):
+        what = "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+        raise MediaError(f"{path} is {what}, not a file: xmedia needs a file it can seek in; save the stream to a "
+                         "file first (or use `xmedia stream` for live input)")
+    if st.st_size == 0:
+        raise MediaError(f"{path} is empty (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise MediaError(f"{path}: permission denied (not readable by this user)")
 
 
 def save(obj, path, **options) -> Path:
@@ -113,10 +136,29 @@ def _from_bytes(data: bytes, kind: str | None, **options):
     return load_av(lambda: _io.BytesIO(data), "<bytes>", want=kind)
 
 
-def _load_image(data: bytes, name: str) -> Image:
+def _load_image(data: bytes, name: str, max_side: int | None = None) -> Image:
+    """Decode an image; ``max_side`` (for analysis) lets a JPEG too big for the pixel limit be decoded at 1/2,
+    1/4 or 1/8 of its size by libjpeg itself, without ever holding the full picture."""
     import cv2
 
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    size, flags = image_size(data), cv2.IMREAD_UNCHANGED
+    if size is not None:
+        try:
+            limits.check_image(*size, what=name)
+        except limits.LimitError as exc:
+            if data[:3] != b"\xff\xd8\xff":
+                raise
+            if not max_side:
+                raise limits.LimitError(f"{exc}; for analysis a JPEG can be read at reduced size: "
+                                        "xmedia.load(path, max_side=4096)") from None
+            factor = next((f for f in (2, 4, 8) if max(size) / f <= max_side), 8)
+            limits.check_image(size[0] // factor, size[1] // factor, what=f"{name} at 1/{factor} size")
+            flags = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}[factor]
+            warnings.warn(f"{name}: {size[0]}x{size[1]} pixels is above the pixel limit; read at 1/{factor} size "
+                          "for analysis", DecodeWarning)
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    if arr is not None and max_side and max(arr.shape[:2]) > max_side:
+        arr = downscale(arr, max_side)
     if arr is None:
         raise MediaError(f"{name}: not a readable image (corrupt, truncated or unsupported format)")
     if arr.ndim == 2:
@@ -128,9 +170,30 @@ def _load_image(data: bytes, name: str) -> Image:
     return Image(arr)
 
 
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from an image's header, without decoding it (None when the header does not say)."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR":
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    from PIL import Image as PILImage
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with PILImage.open(_io.BytesIO(data)) as im:
+                return im.size
+    except PILImage.DecompressionBombError as exc:
+        raise limits.LimitError(f"image header: {exc}") from None
+    except Exception:  # not an image PIL knows: OpenCV decides
+        return None
+
+
 def _load_audio(src, name: str) -> Audio:
     import soundfile as sf
 
+    if not isinstance(src, bytes):
+        long = audio_files.open_long_audio(Path(src), name)  # a long file is streamed, not read into memory
+        if long is not None:
+            return long
     try:
         data, rate = sf.read(_io.BytesIO(src) if isinstance(src, bytes) else str(src), dtype="float32", always_2d=True)
     except Exception:  # libsndfile cannot read it (m4a, some mp3): PyAV can
@@ -144,15 +207,16 @@ def _load_audio(src, name: str) -> Audio:
 
 
 def _read_video(path: Path) -> Video | Audio:
-    return load_av(lambda: str(path), str(path), want="video")
+    """A video file; one with only sound (an audio-only .mp4) is read as Audio: the streams decide."""
+    return load_av(lambda: str(path), str(path))
 
 
 def _read_audio(path: Path) -> Audio:
     return _load_audio(path, str(path))
 
 
-def _read_image(path: Path) -> Image:
-    return _load_image(path.read_bytes(), str(path))
+def _read_image(path: Path, max_side: int | None = None) -> Image:
+    return _load_image(path.read_bytes(), str(path), max_side=max_side)
 
 
 def _read_text(path: Path) -> Text:
@@ -290,8 +354,9 @@ def info(path) -> dict:
         out["audio"] = None if a is None else {"sample_rate_hz": a.sample_rate_hz, "channels": a.channels,
                                                "duration_s": round(float(a.duration_s), 3)}
     elif isinstance(media, Audio):
+        peak = max((float(np.abs(b).max()) for b in media.iter_blocks(1 << 18) if b.size), default=0.0)
         out.update(sample_rate_hz=media.sample_rate_hz, channels=media.channels,
-                   duration_s=round(float(media.duration_s), 3), peak=round(float(np.abs(media.samples).max()), 4))
+                   duration_s=round(float(media.duration_s), 3), peak=round(peak, 4))
     elif isinstance(media, Image):
         out.update(width=media.width, height=media.height, channels=media.pixels.shape[2], dtype=str(media.pixels.dtype))
     elif isinstance(media, Motion):

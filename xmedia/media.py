@@ -2,7 +2,8 @@
 
 Time is exact: rates are ``Fraction`` and video timestamps are integer ``pts`` in a ``time_base`` (as in PyAV),
 so a timestamp never drifts. Arrays are made read-only, so a frozen object really is immutable and copying
-one (``dataclasses.replace``) shares its buffers.
+one (``dataclasses.replace``) shares its buffers. ``Audio`` lives in ``media_audio``, the shared checks in
+``media_base``; both are re-exported here.
 """
 from __future__ import annotations
 
@@ -13,114 +14,13 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from . import formats
+from . import limits
 from .errors import MediaError
+from .media_audio import Audio, AudioReader
+from .media_base import _check_finite, _frozen_array, _Media, as_fraction
 
-
-def as_fraction(value, name: str, positive: bool = True) -> Fraction:
-    """A rate or time as an exact Fraction (floats are rounded to the nearest ratio of small integers)."""
-    try:
-        frac = value if isinstance(value, Fraction) else Fraction(value).limit_denominator(1_000_000)
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
-        raise MediaError(f"{name} must be a number or Fraction, got {value!r}") from exc
-    if positive and frac <= 0:
-        raise MediaError(f"{name} must be positive, got {value!r}")
-    return frac
-
-
-def _frozen_array(arr: np.ndarray) -> np.ndarray:
-    if arr.flags.writeable:
-        arr = arr.view()
-        arr.flags.writeable = False
-    return arr
-
-
-def _all_finite(arr: np.ndarray, block: int = 1 << 20) -> bool:
-    """Checked a block of rows at a time: a long clip's check needs no full-length mask."""
-    if arr.ndim == 0:
-        return bool(np.isfinite(arr))
-    return all(np.isfinite(arr[a : a + block]).all() for a in range(0, len(arr), block))
-
-
-def _check_finite(arr: np.ndarray, what: str) -> None:
-    if arr.dtype.kind == "f" and not _all_finite(arr):
-        bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise MediaError(f"{what} contains {bad} NaN/inf values; clean the data (np.nan_to_num) before use")
-
-
-class _Media:
-    """Shared behaviour: ``save`` and ``replace``."""
-
-    KIND = "media"
-
-    def save(self, path, **options):
-        """Write to ``path`` atomically; the format follows the extension."""
-        return formats.save(self, path, **options)
-
-    def replace(self, **changes):
-        return dataclasses.replace(self, **changes)
-
-
-@dataclass(frozen=True, eq=False)
-class Audio(_Media):
-    """Samples as float32 ``(num_samples, channels)`` in [-1, 1] at ``sample_rate_hz``."""
-
-    samples: np.ndarray
-    sample_rate_hz: int
-    KIND = "audio"
-
-    def __post_init__(self):
-        s = np.asarray(self.samples)
-        if s.ndim == 1:
-            s = s[:, None]
-        if s.ndim != 2 or s.shape[1] < 1 or s.shape[1] > 64:
-            raise MediaError(f"Audio samples must be (num_samples, channels), got shape {np.shape(self.samples)}")
-        if s.dtype.kind == "i":
-            s = s.astype(np.float32) / float(np.iinfo(s.dtype).max)
-        s = np.ascontiguousarray(s, dtype=np.float32)
-        _check_finite(s, "Audio samples")
-        if int(self.sample_rate_hz) != self.sample_rate_hz or int(self.sample_rate_hz) <= 0:
-            raise MediaError(f"sample_rate_hz must be a positive integer, got {self.sample_rate_hz!r}")
-        object.__setattr__(self, "samples", _frozen_array(s))
-        object.__setattr__(self, "sample_rate_hz", int(self.sample_rate_hz))
-
-    @property
-    def channels(self) -> int:
-        return self.samples.shape[1]
-
-    @property
-    def num_samples(self) -> int:
-        return self.samples.shape[0]
-
-    @property
-    def duration_s(self) -> Fraction:
-        return Fraction(self.num_samples, self.sample_rate_hz)
-
-    def mono(self) -> np.ndarray:
-        return self.samples.mean(axis=1)
-
-    def slice_s(self, start_s, end_s) -> "Audio":
-        a = int(Fraction(start_s) * self.sample_rate_hz)
-        b = int(Fraction(end_s) * self.sample_rate_hz)
-        return Audio(self.samples[max(a, 0):max(b, 0)], self.sample_rate_hz)
-
-    def resample(self, sample_rate_hz: int) -> "Audio":
-        if sample_rate_hz == self.sample_rate_hz:
-            return self
-        from scipy.signal import resample_poly
-
-        g = np.gcd(int(sample_rate_hz), self.sample_rate_hz)
-        out = resample_poly(self.samples, sample_rate_hz // g, self.sample_rate_hz // g, axis=0)
-        return Audio(np.clip(out, -1, 1).astype(np.float32), sample_rate_hz)
-
-    def with_channels(self, channels: int) -> "Audio":
-        if channels == self.channels:
-            return self
-        mono = self.samples.mean(axis=1, keepdims=True)
-        return Audio(np.repeat(mono, channels, axis=1), self.sample_rate_hz)
-
-    def __repr__(self):
-        return f"Audio({float(self.duration_s):.3f} s, {self.sample_rate_hz} Hz, {self.channels} ch)"
+__all__ = ["Audio", "AudioReader", "Frame", "Image", "Motion", "Rig", "Text", "Video", "as_fraction", "downscale",
+           "kind_of"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -143,6 +43,7 @@ class Image(_Media):
             else:
                 raise MediaError(f"Image dtype must be uint8, uint16 or float32, got {p.dtype}")
         _check_finite(p, "Image pixels")
+        limits.check_image(p.shape[1], p.shape[0])
         object.__setattr__(self, "pixels", _frozen_array(np.ascontiguousarray(p)))
 
     @property
@@ -223,7 +124,10 @@ class Motion(_Media):
                 f"Motion has {v.shape[1]} channels but {len(channels)} names and {len(units)} units were given"
             )
         object.__setattr__(self, "values", _frozen_array(v))
-        object.__setattr__(self, "rate_hz", as_fraction(self.rate_hz, "Motion rate_hz"))
+        rate = as_fraction(self.rate_hz, "Motion rate_hz")
+        limits.check("rate_hz", rate, "Motion rate_hz")
+        limits.check("duration_s", v.shape[0] / rate, f"Motion duration ({v.shape[0]} frames at {float(rate):g} Hz)")
+        object.__setattr__(self, "rate_hz", rate)
         object.__setattr__(self, "start_s", as_fraction(self.start_s, "Motion start_s", positive=False))
         object.__setattr__(self, "channels", channels)
         object.__setattr__(self, "units", units)
@@ -285,6 +189,7 @@ class Video(_Media):
 
     def __post_init__(self):
         fps = as_fraction(self.fps, "Video fps")
+        limits.check("fps", fps, "Video fps")
         object.__setattr__(self, "fps", fps)
         if self.frames is not None:
             f = np.asarray(self.frames)
@@ -323,6 +228,9 @@ class Video(_Media):
             raise MediaError(f"rotation_deg must be a multiple of 90, got {self.rotation_deg}")
         if self.width <= 0 or self.height <= 0:
             raise MediaError("Video width and height must be positive")
+        limits.check_image(self.width, self.height, f"{self.source or 'the video'} frame")
+        limits.check("frames", pts.size, f"{self.source or 'the video'} frame count")
+        limits.check("duration_s", self.duration_s, f"{self.source or 'the video'} duration")
 
     @classmethod
     def from_frames(cls, frames, fps=30, audio: Audio | None = None, **kwargs) -> "Video":

@@ -18,6 +18,7 @@ from importlib import import_module
 from typing import Any, Callable, Iterable
 
 from .errors import RouteError, WeightsError
+from .limits import check_options
 from .media import kind_of
 
 PROVIDER_GROUP = "xmedia.providers"
@@ -164,6 +165,7 @@ class Route:
         if missing:
             raise WeightsError(f"step {missing[0].name!r} needs weights or packages that are not installed: "
                                f"{missing[0].description}")
+        check_options(options)  # a requested size above a documented limit is refused before any work
         unknown = set(options) - self.options()
         if unknown:
             raise RouteError(

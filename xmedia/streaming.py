@@ -9,7 +9,8 @@ robot bridges) and ``JSONLinesSender`` (stdout).
 
 Targets are ``StreamTarget``s declared by providers (``xmedia.routing``): "robot" is the one shipped
 (``xmedia.bridges.robot_stream``); another target (lights, a synth) only needs a controller with
-``on_frame(rgb, time_s)``, ``tick() -> Command``, ``control_rate_hz``, ``time_s`` and ``at_rest``.
+``on_frame(rgb, time_s)``, ``tick() -> Command``, ``stop()`` (begin a smooth stop), ``control_rate_hz``,
+``time_s`` and ``at_rest``.
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ import socket
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
+from . import limits
 from .errors import ConfigError, MediaError, RouteError, XMediaError
 from .routing import registry
 
@@ -74,6 +76,9 @@ class FrameSource:
             arg = int(source)
         elif isinstance(source, (str, Path)) and "://" not in str(source):
             path = Path(source).expanduser()
+            if path.is_dir():
+                raise MediaError(f"video source {source!r} is a directory; give a video file, a camera index (0) "
+                                 "or a URL")
             if not path.is_file():
                 raise MediaError(f"video source {source!r} does not exist; give a video file, a camera index (0) or a URL")
             arg, self.is_file = str(path), True
@@ -159,11 +164,15 @@ class FrameSource:
 
 
 def stream(source, to: str = "robot", duration_s: float | None = None, realtime: bool = True,
-           **options) -> Iterator[Command]:
+           stop: threading.Event | None = None, **options) -> Iterator[Command]:
     """Yield ``Command``s at the control rate while frames from ``source`` drive ``to`` ("robot").
 
     ``duration_s`` bounds the stream (cameras and URLs run until then); a file ends when its frames are over
     and the arm has come to rest. ``realtime=False`` (files only) runs on a simulated clock, as fast as it can.
+    However the stream ends -- ``duration_s`` reached, the source over, ``stop`` set (the CLI sets it on Ctrl-C
+    and SIGTERM), a ``KeyboardInterrupt`` inside the loop -- the target is brought to rest with a jerk-limited
+    ramp first: the last command has ``stopping=True`` and zero velocity. A stalled source (no frame for the
+    controller's ``stall_timeout_s``) brings the arm to rest too, and the stream goes on until it ends.
     Options go to the target's controller (``urdf``, ``control_rate_hz``, ``range_fraction``,
     ``stall_timeout_s``, ``max_side``, ``seed``, ``speed_gain_rad_s``).
     """
@@ -171,24 +180,63 @@ def stream(source, to: str = "robot", duration_s: float | None = None, realtime:
     targets = registry().stream_targets
     if name not in targets:
         raise RouteError(f"cannot stream to {to!r}; streaming targets: {sorted(targets)}")
-    if duration_s is not None and duration_s <= 0:
+    if duration_s is not None and not duration_s > 0:
         raise ConfigError(f"duration_s must be positive, got {duration_s}")
+    if duration_s is not None:
+        limits.check("duration_s", duration_s, "stream duration_s")
     src = FrameSource(source, realtime=realtime)
     try:
         ctrl = targets[name].load()(src.fps, **options)
-        yield from (_realtime_loop if src.realtime else _simulated_loop)(src, ctrl, duration_s)
+        loop = _realtime_loop if src.realtime else _simulated_loop
+        interrupted, state = None, {}
+        try:
+            yield from loop(src, ctrl, duration_s, stop or threading.Event(), state)
+        except KeyboardInterrupt as exc:  # raised inside the loop (e.g. during its sleep): stop safely first
+            interrupted = exc
+        yield from _come_to_rest(ctrl, state.get("last"), state.get("at_rest", False), paced=src.realtime)
+        if interrupted is not None:
+            raise interrupted
     finally:
         src.close()
 
 
-def _realtime_loop(src: FrameSource, ctrl, duration_s):
+MAX_STOP_S = 30.0  # a ramp to rest never takes this long; a target that does not stop is a bug
+
+
+def _come_to_rest(ctrl, last: Command | None, at_rest: bool, paced: bool):
+    """Ramp the target to rest (the controller's jerk-limited stop) and end with a zero-velocity command.
+
+    ``last`` is the loop's last command (yielded already unless ``at_rest``: then it is the final one)."""
+    dropped = last.dropped_frames if last is not None else 0
+    if not at_rest:
+        if hasattr(ctrl, "stop"):
+            ctrl.stop()
+        period = 1.0 / ctrl.control_rate_hz
+        for _ in range(int(MAX_STOP_S / period)):
+            cmd = replace(ctrl.tick(), dropped_frames=dropped)
+            if ctrl.at_rest:
+                break
+            yield cmd
+            if paced:
+                time.sleep(period)
+        else:
+            raise StreamError(f"the stream target did not come to rest within {MAX_STOP_S} s")
+    else:
+        cmd = last
+    zeros = tuple(0.0 for _ in cmd.velocities)
+    yield replace(cmd, velocities=zeros, accelerations=zeros, stopping=True, frame_index=None, latency_s=None)
+
+
+def _realtime_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event, state: dict):
+    """Commands until the stream should end; ``state["last"]`` is the last command, ``state["at_rest"]`` says
+    whether it ended at rest (that last command is then not yielded: it becomes the final one)."""
     period = 1.0 / ctrl.control_rate_hz
     src.start()
     start = time.monotonic()
     next_tick = start
     while True:
         now = time.monotonic()
-        if duration_s is not None and now - start >= duration_s:
+        if stop.is_set() or (duration_s is not None and now - start >= duration_s):
             return
         item = src.poll()
         latency = index = None
@@ -197,24 +245,25 @@ def _realtime_loop(src: FrameSource, ctrl, duration_s):
             t0 = time.perf_counter()
             ctrl.on_frame(rgb, now - start)
             latency = time.perf_counter() - t0
-        cmd = ctrl.tick()
-        yield _with(cmd, index, src.dropped, latency)
+        cmd = state["last"] = _with(ctrl.tick(), index, src.dropped, latency)
         if src.finished and item is None and ctrl.at_rest:
+            state["at_rest"] = True  # the source is over and the arm at rest: this is the last command
             return
+        yield cmd
         next_tick += period
         delay = next_tick - time.monotonic()
         if delay > 0:
-            time.sleep(delay)
+            stop.wait(delay)
         elif delay < -10 * period:  # far behind (a slow consumer): resynchronise instead of bursting
             next_tick = time.monotonic()
 
 
-def _simulated_loop(src: FrameSource, ctrl, duration_s):
+def _simulated_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event, state: dict):
     index = 0
     pending = src.next_frame(index)
     while True:
         now = ctrl.time_s
-        if duration_s is not None and now >= duration_s:
+        if stop.is_set() or (duration_s is not None and now >= duration_s):
             return
         latency = used = None
         if pending is not None and pending[1] <= now + 1e-9:
@@ -224,15 +273,14 @@ def _simulated_loop(src: FrameSource, ctrl, duration_s):
             latency = time.perf_counter() - t0
             index += 1
             pending = src.next_frame(index)
-        cmd = ctrl.tick()
-        yield _with(cmd, used, 0, latency)
+        cmd = state["last"] = _with(ctrl.tick(), used, 0, latency)
         if pending is None and ctrl.at_rest:
+            state["at_rest"] = True
             return
+        yield cmd
 
 
 def _with(cmd: Command, index, dropped, latency) -> Command:
-    from dataclasses import replace
-
     return replace(cmd, frame_index=index, dropped_frames=dropped, latency_s=latency)
 
 

@@ -8,13 +8,15 @@ so ``python -m xmedia.zoo.build timbre`` leaves the others alone.
 - ``av-perceptual@1``: video <-> audio, contrastive on 1 s segments of the real clips that have their own sound
   (phone_portrait.mp4 and megamind.avi from ../shared/media/video), held out by whole 2 s time blocks.
 
-Everything is seeded; the embeddings cache (``$XMEDIA_CACHE``) only saves time.
+Everything is seeded and runs single-threaded with torch's deterministic algorithms (``deterministic``), so two
+rebuilds on one machine give identical weights; the embeddings cache (``$XMEDIA_CACHE``) only saves time.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
 import json
+import os
 from importlib import import_module
 from pathlib import Path
 
@@ -61,7 +63,9 @@ def build_bridges(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None
     """``text-perceptual@1`` and ``av-perceptual@1``."""
     entries = {}
     text = train_recipe(recipe("text-perceptual"), out_dir=ZOO_DIR / "text-perceptual" / "1", progress=progress,
-                        card={"reproduce": "python -m xmedia.zoo.build",
+                        card={"reproduce": "python -m xmedia.zoo.build bridges: bit for bit, two rebuilds on one "
+                                           "machine give identical bytes (seeded, single-threaded, torch "
+                                           "deterministic algorithms)",
                               "description": "Words -> the eight perceptual axes (hashed character n-grams + MLP); "
                                              "unseen words map through the n-grams they share with known ones."})
     print(text.summary())
@@ -70,7 +74,11 @@ def build_bridges(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None
     rec = recipe("av-perceptual")
     cv = cross_validated(rec, files, cache_dir)
     av = train_recipe(rec, files, out_dir=ZOO_DIR / "av-perceptual" / "1", cache_dir=cache_dir, progress=progress,
-                      card={"reproduce": "python -m xmedia.zoo.build",
+                      card={"reproduce": "python -m xmedia.zoo.build bridges: bit for bit from the same cached "
+                                         "features ($XMEDIA_CACHE); from scratch, the video features of two "
+                                         "processes can differ by one float32 step (6e-8 in a few values), which "
+                                         "training amplifies. The source is not pinned down (torch, OpenCV and "
+                                         "BLAS run single-threaded): keep the cache to reproduce these weights.",
                             "description": "Video segment <-> its own sound: two SyncTowers over the temporal "
                                            "profiles of the perceptual tracks (see docs/training.md). Held-out "
                                            f"moments, mean over {CV_SPLITS} block splits: " + ", ".join(
@@ -110,12 +118,25 @@ def build(names=None, media_dir=DEFAULT_MEDIA, corpora_dir=DEFAULT_CORPORA, cach
     unknown = sorted(set(names or ()) - set(BUILDERS))
     if unknown:
         raise SystemExit(f"unknown builder(s) {unknown}; choose from {sorted(BUILDERS)}")
+    deterministic()
     entries = {}
     for name in names or BUILDERS:
         module, function = BUILDERS[name].split(":")
         entries.update(getattr(import_module(module), function)(
             media_dir=media_dir, corpora_dir=corpora_dir, cache_dir=cache_dir, progress=progress))
     return write_entries(entries)
+
+
+def deterministic() -> None:
+    """Same inputs, same bytes: one thread (a multi-threaded sum adds in a varying order: torch, OpenCV's optical
+    flow) and torch's deterministic kernels; every builder seeds its own generators (torch, numpy)."""
+    import cv2
+    import torch
+
+    cv2.setNumThreads(1)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
 
 
 def main(argv=None) -> int:

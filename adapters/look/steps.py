@@ -18,21 +18,23 @@ from .track import FilterTrack, Look
 
 @step("controls:filter", "filter", name="lut", cost=0.1, kind="decoder",
       description="look parameters -> Filter (3D LUT + spatial) or FilterTrack (follows the music)")
-def decode_look(look: Look, lut_size: int = DEFAULT_SIZE, strength: float = 1.0, time_varying: bool | None = None,
+def decode_look(look: Look, lut_size: int | None = None, strength: float = 1.0, time_varying: bool | None = None,
                 title: str | None = None) -> Filter | FilterTrack:
-    """``Look`` -> ``Filter`` (static) or ``FilterTrack`` (time-varying; default for a video's own soundtrack)."""
+    """``Look`` -> ``Filter`` (static) or ``FilterTrack`` (time-varying; default for a video's own soundtrack).
+
+    ``lut_size``: points per axis, 33 by default for a static look and 17 per frame for a look track."""
     if not isinstance(look, Look):
         raise MediaError(f"the lut decoder takes a Look (controls:filter), got {type(look).__name__}")
-    if lut_size not in CUBE_SIZES:
+    if lut_size is not None and lut_size not in CUBE_SIZES:
         raise ConfigError(f"lut_size must be one of {CUBE_SIZES}, got {lut_size}")
     if time_varying is None:
         time_varying = look.source == "video" and look.track is not None
     if time_varying:
         if look.track is None:
             raise ConfigError("time_varying=True needs time-based input (audio or a video's soundtrack)")
-        return FilterTrack(look, strength=strength)
+        return FilterTrack(look, strength=strength, **({"lut_size": lut_size} if lut_size else {}))
     name = title if title is not None else f"xmedia look from {look.source or 'input'}"
-    return Filter.from_look(look.params, lut_size, title=name, strength=strength, look=look.summary())
+    return Filter.from_look(look.params, lut_size or DEFAULT_SIZE, title=name, strength=strength, look=look.summary())
 
 
 @step("video", "space:perceptual", name="lut-soundtrack", cost=0.4, kind="encoder", only_for=("filter",),

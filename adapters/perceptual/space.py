@@ -1,6 +1,7 @@
 """The perceptual space: its eight named axes, what each means per medium, and shared helpers."""
 from __future__ import annotations
 
+import bisect
 from fractions import Fraction
 
 import numpy as np
@@ -55,9 +56,14 @@ def pick_events(onset: np.ndarray, times, min_gap_s: float, threshold: float = 0
              if onset[i] >= threshold and onset[i] > local[i] + 0.05
              and onset[i] >= onset[max(i - 1, 0)] and onset[i] >= onset[min(i + 1, len(onset) - 1)]]
     events, strengths = [], []
+    taken, order = [], []  # accepted times as sorted floats and their index in events (a long file has thousands)
     for i in sorted(peaks, key=lambda i: -onset[i]):
         t = times[i]
-        if all(abs(float(t - e)) >= min_gap_s for e in events):
+        k = bisect.bisect_left(taken, float(t))
+        near = [events[order[j]] for j in (k - 1, k) if 0 <= j < len(taken)]  # the neighbours decide
+        if all(abs(float(t - e)) >= min_gap_s for e in near):
+            taken.insert(k, float(t))
+            order.insert(k, len(events))
             events.append(t)
             strengths.append(float(onset[i]))
     order = np.argsort([float(e) for e in events])

@@ -5,6 +5,7 @@ import numpy as np
 
 from xmedia.embedding import Embedding
 from xmedia.errors import MediaError
+from xmedia.limits import check_analysable
 from xmedia.media import Video
 from xmedia.routing import step
 
@@ -89,6 +90,7 @@ class VideoEncoder:
       description="video -> the embedded perceptual space (energy, pace, brightness, warmth, texture, valence, density, onset)")
 def encode_video(video: Video, max_side: int = 160, progress: bool = False) -> Embedding:
     """Per-frame axes on a fixed grid at the video's nominal fps, pooled vector and visual events."""
+    check_analysable(video)
     enc = VideoEncoder(fps=float(video.fps))
     frames = prefetch(video.iter_frames(max_side=max_side))
     if progress:

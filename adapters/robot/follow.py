@@ -13,6 +13,7 @@ from fractions import Fraction
 import numpy as np
 
 from xmedia.errors import ConfigError, XMediaError
+from xmedia.limits import check as check_limit
 from xmedia.media import Motion
 from xmedia.routing import step
 
@@ -139,6 +140,10 @@ class JointTargetFollower:
         self._reached_s = None
         self.stopping = False
 
+    def stop(self) -> None:
+        """Ramp every joint's velocity to zero within the jerk limits (``set_target`` resumes following)."""
+        self._stop()
+
     def _stop(self):
         from ruckig import ControlInterface
 
@@ -181,17 +186,24 @@ def follow_targets(spec: RobotSpec, times_s, targets, control_rate_hz: float = 1
         raise ConfigError(f"targets must be (T, {spec.num_joints}) with one time per row; got {targets.shape} "
                           f"and {times_s.size} times")
     f = JointTargetFollower(spec, control_rate_hz=control_rate_hz, **follower_options)
-    pos, vel, acc = [f.position], [f.velocity], [f.acceleration]
     end_s = (times_s[-1] if times_s.size else 0.0) + settle_s
-    k = 0
+    check_limit("duration_s", end_s, "robot trajectory duration")
+    # preallocated (an hour at 100 Hz is 360 000 steps: a list of small arrays would cost ten times the memory)
+    size = int(np.ceil(end_s * float(f.control_rate_hz))) + 2
+    state = np.empty((3, size, spec.num_joints))
+    state[:, 0] = f.position, f.velocity, f.acceleration
+    k, n = 0, 1
     while f.time_s < end_s - 1e-9:
         while k < times_s.size and times_s[k] <= f.time_s + 1e-9:
             f.set_target(targets[k], time_s=times_s[k])
             k += 1
         _, p, v, a = f.step()
-        pos.append(p), vel.append(v), acc.append(a)
-    return Trajectory(spec.joint_names, f.control_rate_hz, np.array(pos), np.array(vel), np.array(acc),
-                      limits={k: np.asarray(v) for k, v in f.limits.items()}, robot=spec.name)
+        if n == len(state[0]):
+            state = np.concatenate([state, np.empty_like(state[:, :64])], axis=1)
+        state[:, n] = p, v, a
+        n += 1
+    return Trajectory(spec.joint_names, f.control_rate_hz, state[0, :n].copy(), state[1, :n].copy(),
+                      state[2, :n].copy(), limits={k: np.asarray(v) for k, v in f.limits.items()}, robot=spec.name)
 
 
 def commands_to_targets(spec: RobotSpec, commands: np.ndarray, range_fraction: float = 0.3) -> np.ndarray:

@@ -66,17 +66,21 @@ class Trajectory:
 
     def to_ros(self) -> dict:
         """A dict shaped like ROS 2 ``trajectory_msgs/JointTrajectory`` plus the robot, rate and limits used."""
-        points = []
+        return {**self._ros_header(), "points": list(self.ros_points()), **self._metadata()}
+
+    def _ros_header(self) -> dict:
+        return {"header": {"stamp": {"sec": 0, "nanosec": 0}, "frame_id": ""}, "joint_names": list(self.joint_names)}
+
+    def ros_points(self):
+        """The JointTrajectory points one at a time (a long trajectory is written without a list of them all)."""
         for k in range(self.num_points):
             t = Fraction(k) / self.control_rate_hz
             sec = int(t)
-            points.append({
+            yield {
                 "positions": self.positions[k].tolist(), "velocities": self.velocities[k].tolist(),
                 "accelerations": self.accelerations[k].tolist(), "effort": [],
                 "time_from_start": {"sec": sec, "nanosec": int(round((t - sec) * 1_000_000_000))},
-            })
-        return {"header": {"stamp": {"sec": 0, "nanosec": 0}, "frame_id": ""}, "joint_names": list(self.joint_names),
-                "points": points, **self._metadata()}
+            }
 
     @classmethod
     def from_ros(cls, d: dict) -> "Trajectory":
@@ -112,7 +116,14 @@ def _not_a_trajectory(path, exc) -> MediaError:
 
 
 def write_json(traj: Trajectory, tmp: Path) -> None:
-    tmp.write_text(json.dumps(formats.tagged(FORMAT_KIND, traj.to_ros())))
+    """The same bytes as ``json.dumps(tagged(to_ros()))``, written a point at a time (bounded memory)."""
+    text = json.dumps(formats.tagged(FORMAT_KIND, {**traj._ros_header(), "points": [], **traj._metadata()}))
+    before, after = text.split('"points": []', 1)
+    with open(tmp, "w") as f:
+        f.write(before + '"points": [')
+        for k, point in enumerate(traj.ros_points()):
+            f.write((", " if k else "") + json.dumps(point))
+        f.write("]" + after)
 
 
 def read_json(path: Path) -> Trajectory:
@@ -125,8 +136,10 @@ def read_json(path: Path) -> Trajectory:
 def write_csv(traj: Trajectory, tmp: Path) -> None:
     names = [f"{j}_{q}" for q in ("pos", "vel", "acc") for j in traj.joint_names]
     table = np.hstack([traj.times_s()[:, None], traj.positions, traj.velocities, traj.accelerations])
-    body = "\n".join(",".join(repr(float(v)) for v in row) for row in table)
-    tmp.write_text(f"{CSV_TAG}\n# {json.dumps(traj._metadata())}\ntime_s,{','.join(names)}\n{body}\n")
+    with open(tmp, "w") as f:  # row by row: a long trajectory needs no full-length string
+        f.write(f"{CSV_TAG}\n# {json.dumps(traj._metadata())}\ntime_s,{','.join(names)}\n")
+        for row in table:
+            f.write(",".join(repr(float(v)) for v in row) + "\n")
 
 
 def read_csv(path: Path) -> Trajectory:

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import colorsys
 import dataclasses
+import sys
 from pathlib import Path
 
 import numpy as np
 
 import xmedia
 from xmedia.adapters.look import LOOK_PARAMS, Filter, FilterTrack
+from xmedia.adapters.look.colour import DEFAULT_SIZE
+from xmedia.atomic import check_destination
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Image, Video, downscale
 from xmedia.report import pyplot, save_figure
@@ -60,8 +63,13 @@ def write_result(args, x, trace) -> bool:
     if not isinstance(result, (Filter, FilterTrack)):
         return False
     out = Path(args.output)
-    result.save(out, **({"size": args.look_lut_size} if args.look_lut_size and out.suffix.lower() == ".cube" else {}))
-    print(f"wrote {out}  ({result!r})")
+    written = result
+    if isinstance(result, FilterTrack) and out.suffix.lower() != ".json":  # a .cube/.png holds the pooled look
+        written = result.pooled(args.look_lut_size or DEFAULT_SIZE)
+    elif args.look_lut_size and out.suffix.lower() == ".cube" and args.look_lut_size != result.size:
+        written = result.resized(args.look_lut_size)
+    written.save(out)
+    print(f"wrote {out}  ({written!r})")
     photo = xmedia.load(args.look_preview, kind="image") if args.look_preview else None
     if photo is not None:
         preview = out.with_name(out.stem + "_preview.jpg")
@@ -82,24 +90,43 @@ def add_commands(subparsers) -> None:
     s.add_argument("-o", "--output", required=True, help="output image or video (a video keeps its audio)")
     s.add_argument("--strength", type=float, default=None, help="0 = unchanged, 1 = the full look (default: as saved)")
     s.add_argument("--interpolation", choices=("tetrahedral", "trilinear"), default="tetrahedral")
+    s.add_argument("--spatial", action="store_true",
+                   help="also apply the spatial settings (clarity, sharpen, grain, vignette) xmedia keeps in a .cube "
+                        "comment; without it a .cube is applied colour only, exactly as ffmpeg lut3d or Resolve do")
     s.set_defaults(func=cmd_apply)
 
 
 def cmd_apply(args) -> int:
+    check_destination(args.output)  # before the work: a read-only folder or full disk fails now
     # kind= also reads a Hald CLUT image from another tool (no xmedia tag), and names the problem otherwise.
     look = xmedia.load(args.look, kind="look-track" if Path(args.look).suffix.lower() == ".json" else "filter")
     if args.strength is not None:
         look = dataclasses.replace(look, strength=args.strength)
+    if isinstance(look, Filter) and look.spatial():
+        settings = ", ".join(f"{k}={v:.3g}" for k, v in look.spatial().items())
+        if args.spatial:
+            print(f"note: also applying xmedia's spatial settings ({settings}), which other tools (ffmpeg lut3d, "
+                  "Resolve) do not apply", file=sys.stderr)
+        else:
+            look = colour_only(look)
+            print(f"note: {Path(args.look).name} also carries xmedia spatial settings ({settings}); applied colour "
+                  "only, as other tools do (add --spatial to apply them too)", file=sys.stderr)
     x = xmedia.load(args.input)
     if not isinstance(x, (Image, Video)):
         raise MediaError(f"{args.input}: a look applies to an image or a video, not {x.KIND}")
     y = look(x, interpolation=args.interpolation)
     if isinstance(y, Video):
-        xmedia.save(y, args.output, progress=True)
+        xmedia.save(y, args.output, progress=sys.stderr.isatty())
     else:
         xmedia.save(y, args.output)
     print(f"wrote {args.output}")
     return 0
+
+
+def colour_only(look: Filter) -> Filter:
+    """The colour table alone: what any .cube reader (ffmpeg lut3d, Resolve) applies."""
+    return Filter(look.table, strength=look.strength, title=look.title, domain_min=look.domain_min,
+                  domain_max=look.domain_max)
 
 
 def _static(result) -> Filter:
@@ -126,9 +153,7 @@ def write_report(result, path, photo=None, title: str = "look") -> Path:
     info = static.look or {}
     look = result.look if isinstance(result, FilterTrack) else None
     chart = Image(palette_chart())
-    colour_only = Filter(static.table, strength=static.strength, domain_min=static.domain_min,
-                         domain_max=static.domain_max)
-    panels = [(chart, "palette before"), (colour_only(chart), "palette after (colour only)")]
+    panels = [(chart, "palette before"), (colour_only(static)(chart), "palette after (colour only)")]
     if photo is not None:
         if max(photo.width, photo.height) > 640:
             photo = Image(downscale(photo.rgb_uint8(), 640))

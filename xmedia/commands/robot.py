@@ -6,7 +6,9 @@ and ``stream SOURCE --to robot --urdf NAME [--osc HOST:PORT] [--duration-s N]``.
 """
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from xmedia.adapters.robot import RobotSpec, Trajectory, fidelity, plot_report, simulate
@@ -74,17 +76,36 @@ def add_commands(subparsers) -> None:
 
 
 def cmd_stream(args) -> int:
+    """Stream until the source ends, ``--duration-s`` passes, Ctrl-C or SIGTERM; every ending ramps the arm to
+    rest first (the last command says ``"stopping": true`` with zero velocity). A second Ctrl-C quits at once."""
     sender = OSCSender(args.osc) if args.osc else JSONLinesSender()
+    stop, received = threading.Event(), []
+
+    def request_stop(signum, frame):
+        received.append(signum)
+        stop.set()
+        signal.signal(signum, signal.SIG_DFL)  # a second signal ends the process without the ramp
+
+    main_thread = threading.current_thread() is threading.main_thread()  # signals can only be caught there
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     last = None
     try:
         for cmd in stream(args.source, to=args.to, duration_s=args.duration_s, urdf=args.urdf,
-                          control_rate_hz=args.control_rate_hz, seed=args.seed):
+                          control_rate_hz=args.control_rate_hz, seed=args.seed, stop=stop):
             sender.send(cmd)
             last = cmd
     except BrokenPipeError:  # stdout closed by the reader (e.g. `| head`): a normal way to stop
         sys.stderr.close()
         return 0
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if args.osc:
         dropped = last.dropped_frames if last else 0
         print(f"sent {sender.sent} commands to {args.osc} ({dropped} frames dropped)", file=sys.stderr)
+    if received:
+        name = signal.Signals(received[0]).name
+        print(f"xmedia: stream stopped by {name}; the arm was brought to rest (last command: stopping, zero "
+              "velocity)", file=sys.stderr)
+        return 128 + received[0]
     return 0
