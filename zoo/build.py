@@ -31,6 +31,7 @@ DEFAULT_MEDIA = ZOO_DIR.parents[1] / "shared" / "media"
 DEFAULT_CORPORA = ZOO_DIR.parents[1] / "shared" / "corpora"
 BUILDERS = {
     "bridges": "xmedia.zoo.build:build_bridges",
+    "text": "xmedia.zoo.build_text:build_text",
 }
 CV_SPLITS = 10
 
