@@ -8,10 +8,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from xmedia.adapters.text import CharGRU, MarkovText, mix_corpora, parse_mix, read_corpus
 from xmedia.errors import ConfigError, MediaError
 from xmedia.process import Process, load
-
-from xmedia.adapters.text import CharGRU, MarkovText, mix_corpora, parse_mix, read_corpus  # noqa: I001
 
 CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "text"
 

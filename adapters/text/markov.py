@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import torch
 
 from xmedia.errors import ConfigError
 
@@ -84,10 +85,17 @@ class MarkovText(TextModel):
         self._derived = None
         return self
 
+    def buffer_dtype(self, name: str) -> torch.dtype:
+        if name.startswith("counts_"):
+            return torch.int32
+        if name.startswith("codes_"):  # codes below 2^31 are stored in half the bytes
+            return torch.int32 if len(self.vocab) ** (int(name.split("_")[1]) + 1) < 2 ** 31 else torch.int64
+        return super().buffer_dtype(name)
+
     def table(self, n: int):
         if not hasattr(self, f"codes_{n}"):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return getattr(self, f"codes_{n}").numpy(), getattr(self, f"counts_{n}").numpy().astype(np.int64)
+        return getattr(self, f"codes_{n}").numpy().astype(np.int64), getattr(self, f"counts_{n}").numpy().astype(np.int64)
 
     def compatible(self, other) -> bool:
         return False  # interpolating two count tables is not a model: blends mix the distributions

@@ -65,17 +65,18 @@ class TextModel(Process):
         self.index = {tok: i for i, tok in enumerate(self.vocab)}
         self.config["sizes"] = dict(sizes or {})
         for name, shape in self.config["sizes"].items():
-            dtype = {"lexicon": torch.uint8}.get(name.split("_")[0], torch.int64)
-            if name.startswith("counts"):
-                dtype = torch.int32
-            self.register_buffer(name, torch.zeros(shape, dtype=dtype))
+            self.register_buffer(name, torch.zeros(shape, dtype=self.buffer_dtype(name)))
         if "lexicon" not in self.config["sizes"]:
             self.register_buffer("lexicon", torch.zeros(0, dtype=torch.uint8))
         self._lexicon: set | None = None
 
+    def buffer_dtype(self, name: str) -> torch.dtype:
+        """The dtype of a data-sized buffer (it follows from its name and the config alone)."""
+        return torch.uint8 if name == "lexicon" else torch.int64
+
     def _store(self, name: str, array) -> None:
         """Set a data-sized buffer and record its shape in the config."""
-        t = torch.as_tensor(np.ascontiguousarray(array))
+        t = torch.as_tensor(np.ascontiguousarray(array)).to(self.buffer_dtype(name))
         self.register_buffer(name, t)
         self.config["sizes"][name] = list(t.shape)
 
@@ -155,6 +156,7 @@ class TextModel(Process):
         if int(length) < 0:
             raise ConfigError(f"length must be >= 0, got {length}")
         rng = np.random.default_rng(seed)
+        self.eval()  # sampling never drops out
         state = self.initial_state()
         last = "\n"
         for tok in self.encode(prompt, unknown):
@@ -176,31 +178,27 @@ class TextModel(Process):
                 if lines is not None and breaks >= lines:
                     return
 
-    def _sound_poem(self, state, length: int, temperature: float, rng, lines, tries: int = 30):
-        """Word by word: draw letters up to the next space or line break; a word the corpus has is drawn again
-        (from the same state, up to ``tries`` times), so what is left are invented words in the corpus's sound."""
+    def _sound_poem(self, state, length: int, temperature: float, rng, lines):
+        """Letter by letter; when a word would end as a word the corpus has, it goes on (letters only) until it
+        is no longer one, so what is left are invented words in the corpus's sound."""
         mask = self._sound_poem_mask()
+        letters = np.array([t.isalpha() or t in "-'" for t in self.vocab])
         known = self.known_words()
-        produced, breaks = 0, 0
+        produced, breaks, word = 0, 0, ""
         while produced < length:
-            for _ in range(tries):
-                s, ids = state, []
-                while True:
-                    i = sample(np.where(mask, self.next_logprobs(s), -np.inf), temperature, rng)
-                    ids.append(i)
-                    s = self.advance(s, i)
-                    if not self.vocab[i].isalpha() and self.vocab[i] not in "-'" or len(ids) > 30:
-                        break
-                word = "".join(self.vocab[j] for j in ids[:-1]).lower().strip("-'")
-                if not word or word not in known:
-                    break
-            state = s
-            piece = "".join(self.vocab[j] for j in ids)
-            produced += len(piece)
-            yield piece
-            breaks += piece.count("\n")
-            if lines is not None and breaks >= lines:
-                return
+            logp = np.where(mask, self.next_logprobs(state), -np.inf)
+            i = sample(logp, temperature, rng)
+            if not letters[i] and word.strip("-'") in known and len(word) < 30 and np.isfinite(logp[letters]).any():
+                i = sample(np.where(letters, logp, -np.inf), temperature, rng)  # still a real word: go on
+            tok = self.vocab[i]
+            word = word + tok.lower() if letters[i] else ""
+            state = self.advance(state, i)
+            produced += len(tok)
+            yield tok
+            if tok == "\n":
+                breaks += 1
+                if lines is not None and breaks >= lines:
+                    return
 
     def generate(self, prompt: str = "", length: int = 200, temperature: float = 1.0, seed: int = 0,
                  lines: int | None = None, sound_poem: bool = False, unknown: str = "fold") -> str:

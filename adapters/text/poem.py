@@ -79,7 +79,10 @@ def plan_lines(emb: Embedding, min_line_s: float, max_line_s: float, smooth_s: f
         if all(abs(t - m) >= shortest for m, _, _ in marks[: len(emb.events_s)]):
             marks.append((t, "motion", float(energy[i:i + int(rate)].max())))
     marks.sort(key=lambda m: m[0])
-    starts = [(Fraction(0), "pace" if not marks else "start", float(energy[0]))]
+    if not marks:  # nothing moves (a photo, a phrase, a steady tone): lines on a regular beat
+        beat = frac(max(min_line_s, min(max_line_s, 2.0)))
+        marks = [(k * beat, "pace", float(energy[0])) for k in range(1, int(emb.duration_s / beat) + 1)]
+    starts = [(Fraction(0), "pace" if marks and marks[0][1] == "pace" else "start", float(energy[0]))]
     for t, what, s in marks:
         if t - starts[-1][0] >= shortest:
             starts.append((t, what, s))
@@ -170,10 +173,11 @@ def write_poem(emb: Embedding, model=DEFAULT_MODEL, seed: int = 0, temperature: 
         first = "" if sound_poem else _pick_word(target, rng)
         best = None
         for c in range(max(1, int(candidates))):
-            cont = lm.generate(context[-80:] + ("\n" if context else "") + first.capitalize(),
+            opening = first.capitalize() + " " if first else ""
+            cont = lm.generate(context[-80:] + ("\n" if context else "") + opening,
                                length=n_chars + 40, temperature=temp, seed=int(seed) * 100_003 + k * 101 + c,
                                sound_poem=sound_poem, unknown="skip")
-            line = _cut((first.capitalize() + cont) if first else cont, n_chars) or first.capitalize()
+            line = _cut(opening + cont, n_chars) or first.capitalize()
             score = (0.0 if sound_poem else _steer_distance(line, target)) + 0.1 * abs(len(line) - n_chars) / n_chars
             if best is None or score < best[0]:
                 best = (score, line)
