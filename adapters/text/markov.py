@@ -10,14 +10,16 @@ structure along with its words.
 """
 from __future__ import annotations
 
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from xmedia.errors import ConfigError
 
-from .corpus import mix_corpora, words
+from .corpus import Corpus, mix_corpora, split_text, words
 from .model import TextModel, lexicon_of
 
 UNK = "<unk>"
@@ -62,8 +64,7 @@ class MarkovText(TextModel):
     def fit(self, data, weight: float = 1.0, **_):
         """Add the counts of ``data`` (text, or anything ``train`` takes) times ``weight`` to the tables:
         ``fine_tune(second_corpus, weight=...)`` shifts a copy toward a second corpus."""
-        text = data if isinstance(data, str) and "\n" in data or isinstance(data, str) and not _looks_like_path(data) \
-            else _as_corpus(data, 0.0).train
+        text = data if isinstance(data, str) and not _looks_like_path(data) else _as_corpus(data, 0.0).train
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             ids = np.asarray(self.encode(text, unknown="fold"), dtype=np.int64)
@@ -175,12 +176,15 @@ def _ngram_counts(ids: np.ndarray, order: int, V: int):
 
 
 def _looks_like_path(s: str) -> bool:
-    return len(s) < 4096 and ("/" in s or s.endswith((".txt", ".md")) or ":" in s) and "\n" not in s
+    """A corpus path or mix spec (``a.txt:0.5,b/``), not a text to learn: one short line naming files."""
+    if len(s) > 4096 or "\n" in s:
+        return False
+    parts = [p.strip().rpartition(":")[0] if re.search(r":[0-9.eE+-]+$", p.strip()) else p.strip()
+             for p in s.split(",")]
+    return all(Path(p).exists() or "/" in p or p.endswith((".txt", ".md")) for p in parts if p)
 
 
 def _as_corpus(data, val_fraction: float, **read_options):
-    from .corpus import Corpus, split_text
-
     if isinstance(data, Corpus):
         return data
     if isinstance(data, str) and not _looks_like_path(data):

@@ -113,10 +113,13 @@ def _loudness(energy: float, lo: float, hi: float) -> float:
     return float(np.clip(0.5 * relative + 0.5 * np.sqrt(energy), 0.0, 1.0))
 
 
-def _pick_word(target: np.ndarray, rng, top: int = 6) -> str:
+def _pick_word(target: np.ndarray, rng, recent=(), top: int = 6) -> str:
+    """One of the ``top`` lexicon words nearest the target axes (not one of the ``recent`` openings)."""
     lex = _lexicon()
     scored = []
     for word, entry in lex.items():
+        if word in recent:
+            continue
         axes = [a for a in STEER_AXES if a in entry]
         if len(axes) >= 1:
             d = np.mean([(entry[a] - target[IDX[a]]) ** 2 for a in axes]) + 0.02 / len(axes)
@@ -162,7 +165,7 @@ def write_poem(emb: Embedding, model=DEFAULT_MODEL, seed: int = 0, temperature: 
     lo_e, hi_e = float(level.min()), float(level.max())
     lo, hi = (float(x) for x in chars_per_s)
     rng = np.random.default_rng(seed)
-    lines, context = [], prompt
+    lines, context, openings = [], prompt, []
     for k, (start, end, what, strength) in enumerate(plan_lines(emb, gap, max_line_s)):
         a = int(float(start) * rate)
         b = max(a + 1, int(float(end) * rate))
@@ -170,7 +173,8 @@ def write_poem(emb: Embedding, model=DEFAULT_MODEL, seed: int = 0, temperature: 
         energy = float(level[a:b].mean())
         n_chars = int(np.clip(round((lo + (hi - lo) * _loudness(energy, lo_e, hi_e)) * float(end - start)), 3, 160))
         temp = float(temperature) if temperature is not None else 0.45 + 0.6 * energy
-        first = "" if sound_poem else _pick_word(target, rng)
+        first = "" if sound_poem else _pick_word(target, rng, recent=openings[-4:])
+        openings.append(first)
         best = None
         for c in range(max(1, int(candidates))):
             opening = first.capitalize() + " " if first else ""
