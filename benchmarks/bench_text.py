@@ -1,7 +1,8 @@
 """Text processes and media -> text, measured: ``python benchmarks/bench_text.py [--skip-media]``.
 
 1. Language models on Tiny Shakespeare (../shared/corpora/text/tinyshakespeare_en.txt), the last 10% held out
-   as one contiguous block: validation nats per character of the shipped GRU (zoo ``shakespeare-gru``) beside
+   as one contiguous block: validation nats per character of the shipped GRU (zoo ``shakespeare-gru``; with
+   ``--train-gru-minutes M`` also one trained in this run) beside
    character Markov chains of order 1..8 and a word Markov chain trained here in the same run, with chance
    (uniform over the vocabulary) and a unigram baseline; sampling speed in characters per second, with the speed
    of a trivial numpy sampler measured in the same run as the reference (the machine is shared: ratios travel,
@@ -48,7 +49,7 @@ def speed(model, n: int = 1500) -> float:
     return n / (time.perf_counter() - t)
 
 
-def bench_models() -> None:
+def bench_models(train_gru_minutes: float = 0.0) -> None:
     import torch
 
     from xmedia.adapters.text import CharGRU, MarkovText, mix_corpora  # noqa: F401
@@ -73,6 +74,12 @@ def bench_models() -> None:
     t = time.perf_counter()
     rows.append(("word Markov order 2 (unk: lower bound)", MarkovText.from_corpus(corpus, order=2, level="word"),
                  time.perf_counter() - t))
+    if train_gru_minutes > 0:  # the neural model trained here, in this run, with the zoo's recipe
+        from xmedia.zoo.build_text import FIT, GRU
+
+        t = time.perf_counter()
+        gru = CharGRU.from_corpus(corpus, **GRU, **{**FIT, "max_minutes": train_gru_minutes})
+        rows.append((f"char GRU trained here ({train_gru_minutes} min)", gru, time.perf_counter() - t))
     for name in ("shakespeare-markov", "shakespeare-gru"):
         try:
             m = load(name)
@@ -157,12 +164,14 @@ def main() -> int:
     p.add_argument("--skip-models", action="store_true")
     p.add_argument("--skip-media", action="store_true")
     p.add_argument("--model", default="shakespeare-markov", help="text model for the media part")
+    p.add_argument("--train-gru-minutes", type=float, default=0.0,
+                   help="also train a GRU here with the zoo's recipe for this many minutes (the zoo's took 14)")
     args = p.parse_args()
     if not CORPUS.exists():
         print(f"{CORPUS} is missing: nothing to measure")
         return 1
     if not args.skip_models:
-        bench_models()
+        bench_models(args.train_gru_minutes)
     if not args.skip_media:
         bench_media(args.model)
     return 0

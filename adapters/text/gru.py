@@ -32,6 +32,7 @@ class TextTrainResult:
     steps: int = 0
     seconds: float = 0.0
     stopped: str = ""
+    model: object = None  # the trained model (what ``fine_tune`` trained: a copy)
 
     def summary(self) -> str:
         return (f"{self.steps} steps in {self.seconds / 60:.1f} min ({self.stopped}); best validation "
@@ -185,7 +186,7 @@ class CharGRU(TextModel):
             self.load_state_dict(best_state)
         res.seconds = time.perf_counter() - t0
         self.eval()
-        self.result = res
+        self.result, res.model = res, self
         if report:
             write_loss_report(res, report, title=f"{type(self).__name__} on {corpus.describe()}")
         return res
