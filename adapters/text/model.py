@@ -40,7 +40,7 @@ def lexicon_of(text: str, limit: int = MAX_LEXICON) -> list[str]:
     """The most frequent lower-case words of a corpus (what sound-poem mode must not reproduce)."""
     counts: dict[str, int] = {}
     for w in words(text.lower()):
-        if w.isalpha():
+        if w.replace("'", "").replace("’", "").isalpha():  # words and contractions (they'll)
             counts[w] = counts.get(w, 0) + 1
     return sorted(counts, key=lambda w: (-counts[w], w))[:limit]
 
@@ -188,7 +188,7 @@ class TextModel(Process):
         while produced < length:
             logp = np.where(mask, self.next_logprobs(state), -np.inf)
             i = sample(logp, temperature, rng)
-            if not letters[i] and word.strip("-'") in known and len(word) < 30 and np.isfinite(logp[letters]).any():
+            if not letters[i] and _is_known(word, known) and len(word) < 30 and np.isfinite(logp[letters]).any():
                 i = sample(np.where(letters, logp, -np.inf), temperature, rng)  # still a real word: go on
             tok = self.vocab[i]
             word = word + tok.lower() if letters[i] else ""
@@ -243,6 +243,12 @@ class TextModel(Process):
 
 def spec_of(model: TextModel) -> dict:
     return {"class": type(model).__name__, "config": model.config}
+
+
+def _is_known(word: str, known: set) -> bool:
+    """A word of the corpus, or a hyphenated compound of them (``to-morrow``)."""
+    word = word.strip("-'")
+    return bool(word) and (word in known or all(p in known for p in word.split("-") if p))
 
 
 def _spaced(last: str, tok: str) -> str:

@@ -1,12 +1,13 @@
 """Media -> text: the perceptual space writes timed lines with a corpus model (a flame writes).
 
-A line starts on the first frame of each burst of motion (energy above the clip's median) and on each event
-(``events_s``) outside a burst; calm stretches stay silent, so the text comes and goes with the motion. A line
-is shown while its burst lasts (at least ``min_line_s``, at most ``max_line_s``: a long burst gets several);
-its length is the characters per second that the burst's mean energy sets, times its duration; the sampling temperature rises with energy; the line opens with a word
-of the perceptual lexicon (``adapters/perceptual_lexicon.csv``) close to the stretch's axes (warm, bright,
-dark, calm...), and of ``candidates`` continuations the one whose words the lexicon places closest to those
-axes is kept. Still media (a photo, a phrase) are held for ``duration_s`` and get lines on a regular beat.
+A line starts on the first frame of each burst of motion (where the smoothed energy starts to rise) and on
+each detected event (``events_s``); it lasts until the next line (``min_line_s``, shorter for a faster clip, to
+``max_line_s``: a longer stretch is split). Its length is the characters per second that the stretch's energy
+sets (half on the clip's own range, half absolute), times its duration, cut at a word boundary; the sampling
+temperature rises with energy; the line opens with a word of the perceptual lexicon
+(``adapters/perceptual_lexicon.csv``) close to the stretch's axes (warm, bright, dark, calm...), and of
+``candidates`` continuations the one whose words the lexicon places closest to those axes is kept. Still media
+(a photo, a phrase) are held for ``duration_s`` (default 10 s) and get lines on a regular beat.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import copy
 import sys
 from pathlib import Path
 
-from xmedia.errors import ConfigError
+from xmedia.errors import ConfigError, XMediaError
 
 from . import Trainer, flag_options
 
@@ -126,7 +126,7 @@ def is_text_model(name_or_path) -> bool:
 
     try:
         cfg = read_config(locate(name_or_path))
-    except Exception:  # not a saved process: the bridge path reports it
+    except XMediaError:  # not a saved process: the bridge path reports it
         return False
     return str(cfg.get("module", "")).startswith("xmedia.adapters.text")
 
