@@ -71,7 +71,9 @@ def test_more_motion_writes_more_and_warm_bright_writes_warm_bright_words(bard):
 def test_fire_writes_srt_timed_to_its_events(bard, tmp_path, media):
     video = media("video", "fire_b.mp4")
     out = tmp_path / "poem.srt"
-    assert main(["translate", str(video), "--to", "text", "-o", str(out), "--model", str(bard), "--seed", "1"]) == 0
+    assert main(["translate", str(video), "--to", "text", "-o", str(out), "--model", str(bard), "--seed", "1",
+                 "--report", str(tmp_path / "poem.png")]) == 0
+    assert (tmp_path / "poem.png").stat().st_size > 5000
     cues = xmedia.load(out)
     emb = xmedia.encode(xmedia.load(video))
     frame = 1 / float(emb.rate_hz)
@@ -120,6 +122,9 @@ def test_eval_generate_and_fine_tune_cli(bard, tmp_path, capsys):
     first = capsys.readouterr().out
     assert main(["generate", str(bard), "--prompt", "The ", "--length", "80", "--seed", "4"]) == 0
     assert capsys.readouterr().out == first and len(first) >= 84
+    assert main(["generate", str(bard), "--prompt", "The ", "--length", "80", "--seed", "4",
+                 "--blend", f"{bard}:0"]) == 0
+    assert capsys.readouterr().out == first  # blended with itself at t=0: the same model
     tuned = tmp_path / "tuned"
     assert main(["train", "text", "--data", str(data), "--init", str(bard), "--weight", "3", "-o", str(tuned)]) == 0
     capsys.readouterr()
