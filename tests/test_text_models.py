@@ -138,10 +138,13 @@ def dickinson():
     return MarkovText.from_corpus(corpus("dickinson_poems_en.txt"), order=3)
 
 
-def test_blend_is_exactly_a_or_b_at_the_ends(genesis, dickinson):
+def test_blend_is_exactly_a_or_b_at_the_ends(genesis, dickinson, tmp_path):
     for t, same in ((0.0, genesis), (1.0, dickinson)):
         mix = Process.blend(genesis, dickinson, t)
         assert mix.generate("The ", 150, 0.9, seed=3) == same.generate("The ", 150, 0.9, seed=3)
+    mix = Process.blend(genesis, dickinson, 0.3)
+    mix.save_pretrained(tmp_path / "mix")  # a blend is shared like any process
+    assert load(tmp_path / "mix").generate("The ", 150, 0.9, seed=3) == mix.generate("The ", 150, 0.9, seed=3)
 
 
 def _probs_after(model, text):

@@ -273,7 +273,7 @@ class BlendedText(TextModel):
     """``(1 - t) * p_a + t * p_b``: the mix of two models' next-token distributions, over the union of their
     vocabularies (``a``'s tokens first). Exactly ``a`` at ``t = 0`` and ``b`` at ``t = 1``."""
 
-    def __init__(self, a: dict, b: dict, t: float = 0.5):
+    def __init__(self, a: dict, b: dict, t: float = 0.5, sizes: dict | None = None):
         super().__init__()
         self.a, self.b, self.t = build_spec(a), build_spec(b), float(t)
         if not 0.0 <= self.t <= 1.0:
@@ -282,7 +282,7 @@ class BlendedText(TextModel):
             raise ConfigError(f"cannot blend a {self.a.level}-level and a {self.b.level}-level model")
         self.level = self.a.level
         union = list(self.a.vocab) + [v for v in self.b.vocab if v not in self.a.index]
-        self._init_text(union, {})
+        self._init_text(union, sizes)
         self.map_a = np.array([self.index[v] for v in self.a.vocab])
         self.map_b = np.array([self.index[v] for v in self.b.vocab])
 
