@@ -96,7 +96,8 @@ class MarkovText(TextModel):
     def table(self, n: int):
         if not hasattr(self, f"codes_{n}"):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return getattr(self, f"codes_{n}").numpy().astype(np.int64), getattr(self, f"counts_{n}").numpy().astype(np.int64)
+        codes, counts = getattr(self, f"codes_{n}"), getattr(self, f"counts_{n}")
+        return codes.numpy().astype(np.int64), counts.numpy().astype(np.int64)
 
     def compatible(self, other) -> bool:
         return False  # interpolating two count tables is not a model: blends mix the distributions
