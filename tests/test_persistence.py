@@ -36,6 +36,19 @@ def _embedding():
                      events_s=(Fraction(1, 5),), event_strengths=(0.7,), source="audio")
 
 
+def _timed_text():
+    from xmedia.adapters.text.timed import TimedLine, TimedText
+
+    lines = [TimedLine(Fraction(1, 8), Fraction(1, 2), "a flame writes", "onset", 0.9),
+             TimedLine(Fraction(1, 2), Fraction(2), "warm and slow", "motion", 0.3)]
+    return TimedText.from_lines(lines, Fraction(2))
+
+
+def _same_timed(a, b):
+    return b.text == a.text and [(li.start_s, li.end_s, li.text) for li in a.lines] == \
+        [(li.start_s, li.end_s, li.text) for li in b.lines]
+
+
 def _same_audio(a, b, tol):
     assert b.sample_rate_hz == a.sample_rate_hz and abs(b.num_samples - a.num_samples) <= 2048
     n = min(a.num_samples, b.num_samples)
@@ -59,6 +72,9 @@ CASES = {
     ("text", ".txt"): (lambda: Text("a calm warm night\nsecond line"), lambda a, b: a.text == b.text),
     ("embedding", ".npz"): (_embedding, _same_embedding),
     ("embedding", ".json"): (_embedding, _same_embedding),
+    ("subtitles-srt", ".srt"): (_timed_text, _same_timed),
+    ("subtitles-vtt", ".vtt"): (_timed_text, _same_timed),
+    ("timed-text", ".json"): (_timed_text, lambda a, b: _same_timed(a, b) and b.lines == a.lines),
 }
 
 

@@ -105,7 +105,7 @@ def test_encode_shortcut_and_embedding_as_source():
     e = xmedia.encode(Text("calm"))
     assert e["energy"] < 0.5
     with pytest.raises(RouteError):
-        xmedia.translate(e, to="text")  # nothing decodes into text
+        xmedia.translate(e, to="video")  # nothing decodes into video
 
 
 def test_routes_lists_pairs():

@@ -34,6 +34,7 @@ DEFAULT_CORPORA = ZOO_DIR.parents[1] / "shared" / "corpora"
 BUILDERS = {
     "bridges": "xmedia.zoo.build:build_bridges",
     "style": "xmedia.zoo.build_style:build_style",
+    "text": "xmedia.zoo.build_text:build_text",
 }
 CV_SPLITS = 10
 

@@ -28,6 +28,7 @@ AREAS = (
     "xmedia.commands.look",
     "xmedia.commands.robot",
     "xmedia.commands.style",
+    "xmedia.commands.text",
     "xmedia.commands.train",
     "xmedia.commands.batch",
     "xmedia.commands.studio",

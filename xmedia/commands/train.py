@@ -13,6 +13,7 @@ import argparse
 from xmedia.errors import ConfigError
 
 from . import Trainer, areas
+from .text import eval_text, is_text_model
 
 
 def trainers() -> dict[str, Trainer]:
@@ -29,8 +30,9 @@ def add_commands(subparsers) -> None:
     s.add_argument("rest", nargs=argparse.REMAINDER, help="the trainer's flags")
     s.set_defaults(func=cmd_train)
 
-    s = subparsers.add_parser("eval", help="retrieval recall@1/@5 (or MSE) of a bridge on held-out data")
-    s.add_argument("bridge", help="zoo name (av-perceptual@1) or a saved bridge folder")
+    s = subparsers.add_parser("eval", help="retrieval recall@1/@5 (or MSE) of a bridge on held-out data; "
+                                           "nats per character of a text model on --data text.txt")
+    s.add_argument("bridge", help="zoo name (av-perceptual@1, shakespeare-gru) or a saved bridge / text model folder")
     s.add_argument("--data", help="the data it was trained on (folder of videos, manifest or lexicon csv)")
     s.add_argument("--split", default="val", choices=("val", "train", "all"), help="which part to score")
     s.add_argument("--gallery", choices=("all", "file"), help="retrieval among all items or within each file")
@@ -72,6 +74,8 @@ def train_recipe_command(name: str, args) -> int:
 
 
 def cmd_eval(args) -> int:
+    if is_text_model(args.bridge):  # a text model: nats per character on --data
+        return eval_text(args)
     from xmedia.bridges.av_data import av_segments
     from xmedia.bridges.data import lexicon
     from xmedia.bridges.training import evaluate

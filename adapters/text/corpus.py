@@ -1,0 +1,152 @@
+"""Corpora for the text processes: read (UTF-8, with clear errors), mix by weight, split, tokenise.
+
+``read_corpus(path)`` reads one file, refusing an empty or binary file and naming the byte offset of the first
+invalid UTF-8 sequence (``encoding="latin-1"`` reads any bytes; ``errors="replace"`` keeps going with U+FFFD).
+``parse_mix("a.txt:0.5,b.txt:0.5")`` and ``mix_corpora`` build a weighted mix: each corpus is repeated or cut
+(by whole lines) to its share of the mix, so a small corpus weighs as much as its weight says, not its size.
+``split_text`` holds out the LAST fraction of each corpus as one contiguous block (never interleaved lines).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from xmedia.errors import ConfigError, MediaError
+
+TEXT_SUFFIXES = (".txt", ".md", ".text", "")
+WORD_RE = re.compile(r"\n|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
+
+
+def read_corpus(path, encoding: str = "utf-8", errors: str = "strict") -> str:
+    """The text of one corpus file, newlines normalised to ``\\n``."""
+    path = Path(path)
+    if not path.is_file():
+        raise MediaError(f"{path}: no such corpus file")
+    raw = path.read_bytes()
+    return decode_corpus(raw, str(path), encoding, errors)
+
+
+def decode_corpus(raw: bytes, name: str = "corpus", encoding: str = "utf-8", errors: str = "strict") -> str:
+    if not raw.strip():
+        raise MediaError(f"{name} is empty: a text model needs text to learn from")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise MediaError(f"{name} looks binary (a NUL byte at byte offset {nul}); give a plain-text corpus")
+    try:
+        text = raw.decode(encoding, errors=errors)
+    except UnicodeDecodeError as exc:
+        raise MediaError(f"{name} is not valid {encoding}: byte 0x{raw[exc.start]:02x} at byte offset {exc.start} "
+                         f"({exc.reason}); convert it to UTF-8, or read it with encoding='latin-1' "
+                         "(--encoding latin-1) or errors='replace'") from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    controls = sum(1 for c in text[:100_000] if ord(c) < 32 and c not in "\n\t")
+    if controls > 0.01 * min(len(text), 100_000):
+        raise MediaError(f"{name} looks binary ({controls} control characters in its first "
+                         f"{min(len(text), 100_000)}); give a plain-text corpus")
+    return text
+
+
+def corpus_files(path) -> list[Path]:
+    """A file, or the text files of a folder (sorted)."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES
+                       and not f.name.startswith("."))
+        if not files:
+            raise MediaError(f"{p}: no text files (.txt, .md) in this folder")
+        return files
+    if not p.exists():
+        raise MediaError(f"{p}: no such corpus file or folder")
+    return [p]
+
+
+def parse_mix(spec) -> list[tuple[Path, float]]:
+    """``"a.txt:0.5,b.txt:0.5"`` (weights optional, default equal; a folder counts as its files) as
+    ``[(path, weight), ...]`` with the weights summing to 1."""
+    items = spec if isinstance(spec, (list, tuple)) else [s for s in str(spec).split(",") if s.strip()]
+    out = []
+    for item in items:
+        if isinstance(item, tuple):
+            path, weight = item
+        else:
+            path, weight = item.strip(), None
+            head, sep, tail = path.rpartition(":")
+            if sep and head and re.fullmatch(r"[0-9.eE+-]+", tail):
+                path, weight = head, float(tail)
+        files = corpus_files(path)
+        w = 1.0 if weight is None else float(weight)
+        if not w > 0:
+            raise ConfigError(f"corpus weight must be positive, got {w} for {path}")
+        out += [(f, w / len(files)) for f in files]
+    if not out:
+        raise ConfigError("no corpus given: --data a.txt[:weight],b.txt[:weight] or a folder")
+    total = sum(w for _, w in out)
+    return [(f, w / total) for f, w in out]
+
+
+@dataclass
+class Corpus:
+    """Training and validation text (the validation text is the held-out end of every corpus)."""
+
+    train: str
+    val: str
+    sources: list
+
+    def describe(self) -> str:
+        return ", ".join(f"{Path(p).name} ({w:.0%})" for p, w in self.sources)
+
+
+def split_text(text: str, val_fraction: float) -> tuple[str, str]:
+    """The last ``val_fraction`` of ``text`` as one contiguous block, cut at a line start where there is one."""
+    if not 0.0 <= val_fraction < 1.0:
+        raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
+    if val_fraction == 0:
+        return text, ""
+    cut = int(len(text) * (1 - val_fraction))
+    nl = text.find("\n", cut)
+    if 0 <= nl < cut + 200:
+        cut = nl + 1
+    return text[:cut], text[cut:]
+
+
+def mix_corpora(spec, val_fraction: float = 0.1, encoding: str = "utf-8", errors: str = "strict") -> Corpus:
+    """Read and mix weighted corpora; each is split first (its end held out), then sized to its weight."""
+    sources = parse_mix(spec)
+    parts = [(split_text(read_corpus(p, encoding, errors), val_fraction), w) for p, w in sources]
+    if len(parts) == 1:
+        (train, val), _ = parts[0]
+        return Corpus(train, val, sources)
+    # Every corpus gets (weight x the total length) characters, repeating whole lines of a small one.
+    total_train = sum(len(tr) for (tr, _), _ in parts)
+    total_val = sum(len(va) for (_, va), _ in parts)
+    train = "".join(_sized(tr, int(w * total_train)) for (tr, _), w in parts)
+    val = "".join(_sized(va, int(w * total_val)) for (_, va), w in parts)
+    return Corpus(train, val, sources)
+
+
+def _sized(text: str, n_chars: int) -> str:
+    if not text or n_chars <= 0:
+        return ""
+    reps = -(-n_chars // len(text))
+    out = (text if text.endswith("\n") else text + "\n") * reps
+    cut = out.find("\n", n_chars)
+    return out[: cut + 1] if cut >= 0 else out
+
+
+def words(text: str) -> list[str]:
+    """Word-level tokens: words, numbers, single punctuation marks and line breaks (``\\n``)."""
+    return WORD_RE.findall(text)
+
+
+def detokenize(tokens) -> str:
+    """Words back to text: a space between words, none before punctuation or around line breaks."""
+    out = []
+    for tok in tokens:
+        if tok == "\n":
+            out.append("\n")
+        elif out and out[-1] != "\n" and not (len(tok) == 1 and tok in ".,;:!?')]}’"):
+            out.append(" " + tok)
+        else:
+            out.append(tok)
+    return "".join(out)
