@@ -44,6 +44,20 @@ def index() -> dict:
     return _read_tagged(INDEX, INDEX_KIND, WeightsError, "rebuild it with python -m xmedia.zoo.build")
 
 
+def index_entry(folder: Path, process, step: bool = True) -> dict:
+    """The index entry of a process saved in ``folder`` (under zoo/): its path, weights' sha256, class and
+    description; with ``step`` also its ``src``/``dst``, which make it a route step ``zoo:<name>``. Builders
+    (``zoo/build*.py``) return these."""
+    from xmedia.pretrained import WEIGHTS_NAME
+
+    digest = hashlib.sha256((Path(folder) / WEIGHTS_NAME).read_bytes()).hexdigest()
+    entry = {"path": Path(folder).resolve().relative_to(ZOO_DIR).as_posix(), "sha256": digest,
+             "class": type(process).__name__, "description": process.card.get("description", "")}
+    if step:
+        entry.update(src=process.src, dst=process.dst)
+    return entry
+
+
 def list() -> list[str]:  # noqa: A001 - the name the API promises (xmedia.zoo.list())
     """Every shipped process as ``name@revision``."""
     return [f"{name}@{rev}" for name, revs in sorted(index().items()) for rev in sorted(revs, key=int)]

@@ -14,7 +14,6 @@ rebuilds on one machine give identical weights; the embeddings cache (``$XMEDIA_
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 from importlib import import_module
@@ -26,7 +25,7 @@ from xmedia.atomic import write_text
 from xmedia.bridges.recipes import train_recipe
 from xmedia.formats import tagged
 
-from . import INDEX, INDEX_KIND, ZOO_DIR, index, recipe
+from . import INDEX, INDEX_KIND, ZOO_DIR, index, index_entry, recipe
 
 AV_CLIPS = ("phone_portrait.mp4", "megamind.avi")
 DEFAULT_MEDIA = ZOO_DIR.parents[1] / "shared" / "media"
@@ -90,19 +89,6 @@ def build_bridges(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None
     print(json.dumps(cv, indent=1))
     entries["av-perceptual"] = av
     return {name: {"1": index_entry(result.out_dir, result.bridge)} for name, result in entries.items()}
-
-
-def index_entry(folder: Path, process, step: bool = True) -> dict:
-    """The index entry of a process saved in ``folder`` (under zoo/): its path, weights' sha256, class and
-    description; with ``step`` also its ``src``/``dst``, which make it a route step ``zoo:<name>``."""
-    from xmedia.process import WEIGHTS_NAME
-
-    digest = hashlib.sha256((Path(folder) / WEIGHTS_NAME).read_bytes()).hexdigest()
-    entry = {"path": Path(folder).resolve().relative_to(ZOO_DIR).as_posix(), "sha256": digest,
-             "class": type(process).__name__, "description": process.card.get("description", "")}
-    if step:
-        entry.update(src=process.src, dst=process.dst)
-    return entry
 
 
 def write_entries(entries: dict) -> dict:

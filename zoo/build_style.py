@@ -12,14 +12,13 @@ photos building and fruits, the clips tree.avi and pedestrians.avi (benchmarks/b
 """
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from xmedia.adapters.style.data import content_images, read_picture, style_images
 from xmedia.adapters.style.measure import edge_f_score, reinhard, ssim, style_distance, texture_distance
 from xmedia.adapters.style.network import StyleNet, apply_network
 
-from . import ZOO_DIR
+from . import ZOO_DIR, index_entry
 
 STYLES = {
     "starry": ("jcjohnson_starry_night.jpg", "Vincent van Gogh, The Starry Night (1889)"),
@@ -31,16 +30,6 @@ HELD_OUT = {"photos": ("building.jpg", "fruits.jpg"), "clips": ("tree.avi", "ped
 TRAINING = dict(steps=700, size_px=256, batch=2, lr=2e-3, style_weight=10.0, content_weight=1.0, tv_weight=0.5,
                 seed=0, max_minutes=25.0)
 REVISION = "1"
-
-
-def index_entry(folder: Path, process) -> dict:
-    """As ``xmedia.zoo.build.index_entry(folder, process, step=False)`` (build.py names this module in BUILDERS,
-    so importing it back would be a cycle)."""
-    from xmedia.process import WEIGHTS_NAME
-
-    digest = hashlib.sha256((Path(folder) / WEIGHTS_NAME).read_bytes()).hexdigest()
-    return {"path": Path(folder).resolve().relative_to(ZOO_DIR).as_posix(), "sha256": digest,
-            "class": type(process).__name__, "description": process.card.get("description", "")}
 
 
 def training_files(media_dir, corpora_dir) -> list[Path]:
@@ -76,7 +65,7 @@ def build_style(media_dir, corpora_dir, cache_dir=None, progress=None, names=Non
         from xmedia.adapters.style.train import write_loss_report
 
         write_loss_report(result, folder / "loss.png")
-        entries[name] = {REVISION: index_entry(folder, model)}
+        entries[name] = {REVISION: index_entry(folder, model, step=False)}
     return entries
 
 

@@ -8,7 +8,6 @@ as one contiguous block; the validation loss on that block (nats per character) 
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import time
@@ -19,9 +18,8 @@ import torch
 from xmedia.adapters.text.corpus import mix_corpora
 from xmedia.adapters.text.gru import CharGRU
 from xmedia.adapters.text.markov import MarkovText
-from xmedia.pretrained import WEIGHTS_NAME
 
-from . import ZOO_DIR
+from . import ZOO_DIR, index_entry
 
 CORPUS = Path("text") / "tinyshakespeare_en.txt"
 VAL_FRACTION = 0.1
@@ -31,14 +29,6 @@ FIT = {"max_steps": 6000, "max_minutes": 14.0, "batch_size": 64, "seq_len": 128,
        "eval_every": 100, "eval_chars": 30_000, "patience": 6, "seed": 0}
 DATA = ("tinyshakespeare_en.txt (the first 36,000 lines of the char-rnn Tiny Shakespeare corpus; public domain). "
         "Split: the last 10% of the file held out as one contiguous block (validation), the rest trained on.")
-
-
-def index_entry(folder: Path, process) -> dict:
-    """As ``zoo/build.py``'s ``index_entry(..., step=False)`` (build.py names this module, so importing it back
-    would be a cycle): loaded by name only, no route step."""
-    digest = hashlib.sha256((Path(folder) / WEIGHTS_NAME).read_bytes()).hexdigest()
-    return {"path": Path(folder).resolve().relative_to(ZOO_DIR).as_posix(), "sha256": digest,
-            "class": type(process).__name__, "description": process.card.get("description", "")}
 
 
 def build_text(corpora_dir, progress: bool | None = None, **_) -> dict:
@@ -63,7 +53,7 @@ def build_markov(corpus) -> dict:
     folder = ZOO_DIR / "shakespeare-markov" / "1"
     markov.save_pretrained(folder)
     print(markov.card["description"])
-    return {"shakespeare-markov": {"1": index_entry(folder, markov)}}
+    return {"shakespeare-markov": {"1": index_entry(folder, markov, step=False)}}
 
 
 def build_gru(corpus, progress: bool | None = None) -> dict:
@@ -86,4 +76,4 @@ def build_gru(corpus, progress: bool | None = None) -> dict:
     gru.save_pretrained(folder)
     print(res.summary())
     print(gru.card["description"])
-    return {"shakespeare-gru": {"1": index_entry(folder, gru)}}
+    return {"shakespeare-gru": {"1": index_entry(folder, gru, step=False)}}
