@@ -1,22 +1,8 @@
-"""Music -> colour look: a torch bridge from the perceptual space to filter parameters.
+"""Music -> colour look, trainable: ``PerceptualToFilter`` is the torch form of ``bridges/look_map.py``.
 
-Its initial weights implement what music-colour research found, so it works untrained and can be fine-tuned:
-
-- Palmer, Schloss, Xu & Prado-Leon 2013 (PNAS 110:8836): faster, major-mode music -> lighter, more saturated,
-  yellower colours; slower, minor -> darker, desaturated, bluer (mediated by emotion). Here ``pace`` and
-  ``valence`` (the encoder's major-vs-minor score with brightness and pace) drive exposure, saturation and
-  the CIELAB b* (yellow-blue) shift.
-- Whiteford, Schloss, Helwig & Palmer 2018 (i-Perception 9(6)): louder, more energetic music -> more
-  saturated, redder, darker. Here ``energy`` (loudness) and ``onset`` (punch) raise saturation and the a*
-  (red) shift and pull exposure down.
-- Marks 1974/1987, Spence 2011: brighter timbre (spectral centroid) and higher pitch go with lighter colour:
-  ``brightness`` raises exposure. Rough, noisy, sharp-attack sounds go with jagged, high-contrast visuals
-  (Ramachandran & Hubbard 2001): ``texture`` and ``onset`` raise contrast, clarity, grain and sharpening;
-  smooth, slow sounds soften (a little blur).
-
-Where the two studies disagree (lightness: faster -> lighter, louder -> darker), both terms are kept and
-the sum decides; ``docs/filter.md`` says which comparisons the real recordings support.
-Silence (energy ~ 0, below about -57 dBFS) gives the neutral look: every parameter is gated to neutral.
+Train it, save it, fine-tune it like any process; the audio -> filter route runs the same math in numpy
+(``LookMap``: the research-initialised weights, or this module's trained ones via ``LookMap.from_pretrained``).
+The research behind the initial weights is listed in ``bridges/look_map.py`` and ``docs/filter.md``.
 """
 from __future__ import annotations
 
@@ -24,47 +10,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from xmedia.adapters.look import LOOK_PARAMS, FilterTrack, Look
-from xmedia.adapters.perceptual import AXES, encode_audio
+from xmedia.adapters.perceptual import AXES
 from xmedia.embedding import Embedding
 from xmedia.errors import MediaError
-from xmedia.media import Audio
 
 from .base import Bridge
+from .look_map import PARAM_NAMES, LookMap, initial_parameters, look_track, smooth_track
 
-# Initial weights: parameter <- {axis: weight} on axes centred at 0.5. tanh(z) then scales to the range
-# (LOOK_PARAMS in xmedia.adapters.look). Units of z: about +-1 = most of the range.
-RESEARCH_WEIGHTS: dict[str, dict[str, float]] = {
-    # Palmer 2013: faster & major -> lighter; Marks: bright timbre -> lighter; Whiteford 2018: louder -> darker.
-    "exposure_stops": {"pace": 1.0, "valence": 1.6, "brightness": 0.6, "energy": -0.8},
-    # Palmer: faster & major -> more saturated; Whiteford: louder, punchier -> more saturated.
-    "saturation_percent": {"pace": 0.9, "valence": 1.2, "energy": 1.4, "onset": 0.5},
-    # Palmer: faster & major -> yellower, slower & minor -> bluer; timbral warmth adds a little.
-    "yellow_blue_lab": {"pace": 1.0, "valence": 2.0, "warmth": 0.3},
-    # Whiteford: louder, more energetic -> redder.
-    "red_green_lab": {"energy": 1.6, "onset": 0.6, "warmth": 0.3},
-    # Spence 2011 / bouba-kiki: punchy, rough sound -> hard, high-contrast image.
-    "contrast_percent": {"onset": 0.9, "texture": 1.0, "energy": 0.6},
-    # Minor, dark music -> a heavier, enclosing vignette (darkness is judged negative, Palmer 2013).
-    "vignette_stops": {"valence": -1.6, "energy": 0.4, "pace": -0.4},
-    "clarity_percent": {"texture": 1.2, "density": 0.8, "onset": 0.4},
-    # Noisy, rough timbre (high spectral flatness) -> film grain. Bias puts the threshold at texture ~ 0.15.
-    "grain_percent": {"texture": 3.0},
-    "sharpen_percent": {"onset": 1.4, "texture": 0.8},
-    # Smooth, slow sound -> soft focus.
-    "blur_sigma_px": {"onset": -1.6, "pace": -0.8},
-}
-RESEARCH_BIAS: dict[str, float] = {"grain_percent": 1.05}
+__all__ = ["PerceptualToFilter", "look_track", "smooth_track"]
 
 
 class PerceptualToFilter(Bridge):
     """Perceptual axes (B, 8) in [0, 1] -> look parameters (B, P) in physical units (``LOOK_PARAMS``).
 
-    ``z = W (x - 0.5) + b``; each parameter is ``neutral + tanh(z) * (high - neutral)`` for z > 0 and
-    ``neutral + tanh(z) * (neutral - low)`` for z < 0, so outputs stay in range; times a silence gate on
-    ``energy`` (0 below ``silence_energy``, 1 above ``silence_energy + gate_width``).
-    Call it on an ``Embedding`` to get a ``Look`` (``run``: pooled parameters, plus a smoothed track for
-    time-based input); on a tensor to get a tensor (``forward``).
+    Same math as ``LookMap`` (see there); call it on an ``Embedding`` to get a ``Look`` (``run``), on a tensor to
+    get a tensor (``forward``).
     """
 
     src = "space:perceptual"
@@ -73,22 +33,14 @@ class PerceptualToFilter(Bridge):
     def __init__(self, amount: float = 1.0, silence_energy: float = 0.03, gate_width: float = 0.07,
                  smoothing_s: float = 0.35):
         super().__init__()
-        self.param_names = tuple(LOOK_PARAMS)
+        self.param_names = PARAM_NAMES
         self.amount, self.silence_energy, self.gate_width = float(amount), float(silence_energy), float(gate_width)
         self.smoothing_s = float(smoothing_s)
         self.linear = nn.Linear(len(AXES), len(self.param_names))
-        with torch.no_grad():
-            self.linear.weight.zero_()
-            self.linear.bias.zero_()
-            for p, row in RESEARCH_WEIGHTS.items():
-                for axis, w in row.items():
-                    self.linear.weight[self.param_names.index(p), AXES.index(axis)] = w
-            for p, b in RESEARCH_BIAS.items():
-                self.linear.bias[self.param_names.index(p)] = b
-        lo, hi, mid = (torch.tensor([LOOK_PARAMS[p][i] for p in self.param_names], dtype=torch.float32) for i in range(3))
-        self.register_buffer("low", lo)
-        self.register_buffer("high", hi)
-        self.register_buffer("neutral", mid)
+        init = initial_parameters()
+        for name in ("low", "high", "neutral"):
+            self.register_buffer(name, torch.from_numpy(init[name]))
+        self.load_state_dict({k: torch.from_numpy(v) for k, v in init.items()})
         self.card = {
             "description": "Music -> colour look. Untrained: weights implement Palmer et al. 2013 and "
                            "Whiteford et al. 2018 (see docs/filter.md).",
@@ -106,45 +58,15 @@ class PerceptualToFilter(Bridge):
         t = t * gate[..., None]
         return self.neutral + torch.where(t > 0, t * (self.high - self.neutral), t * (self.neutral - self.low))
 
+    def numpy_map(self) -> LookMap:
+        """The same map in numpy, with this module's weights and settings."""
+        return LookMap(self.amount, self.silence_energy, self.gate_width, self.smoothing_s,
+                       parameters={k: v.detach().cpu().numpy() for k, v in self.state_dict().items()})
+
     def params(self, axes: np.ndarray) -> np.ndarray:
         """numpy (..., 8) -> numpy (..., P), without gradients."""
-        a = np.asarray(axes, dtype=np.float32)
-        if not np.isfinite(a).all():
-            raise MediaError("the perceptual features contain NaN/inf; the audio must be finite")
-        with torch.no_grad():
-            return self.forward(torch.from_numpy(a.copy())).numpy()
+        return self.numpy_map().params(axes)
 
-    def run(self, embedding: Embedding, smoothing_s: float | None = None) -> Look:
-        """An ``Embedding`` (space "perceptual") -> ``Look``: pooled parameters and, with a track, a smoothed track.
-
-        This is the ``audio-filter`` route step (``smoothing_s`` is its option)."""
-        if embedding.space != "perceptual" or tuple(embedding.axes or ()) != AXES:
-            raise MediaError(f"PerceptualToFilter needs a perceptual embedding with axes {AXES}, got space "
-                             f"{embedding.space!r} with axes {embedding.axes}")
-        vector = self.params(embedding.vector)
-        track = None
-        if embedding.track is not None:
-            sigma_s = self.smoothing_s if smoothing_s is None else float(smoothing_s)
-            # Smooth the parameters, not only the features: the silence gate and tanh are non-linear.
-            track = smooth_track(self.params(embedding.track), float(embedding.rate_hz), sigma_s)
-        return Look(dict(zip(self.param_names, map(float, vector))), features=embedding.as_dict(), track=track,
-                    rate_hz=embedding.rate_hz if track is not None else None, start_s=embedding.start_s,
-                    param_names=self.param_names, source=embedding.source, feature_track=embedding.track)
-
-
-def smooth_track(track: np.ndarray, rate_hz: float, sigma_s: float) -> np.ndarray:
-    """Zero-phase Gaussian smoothing along time (no lag: the look changes with the music, not after it)."""
-    if sigma_s <= 0 or track.shape[0] < 3:
-        return np.asarray(track, dtype=np.float32)
-    from scipy.ndimage import gaussian_filter1d
-
-    return gaussian_filter1d(np.asarray(track, np.float32), sigma=sigma_s * rate_hz, axis=0, mode="nearest")
-
-
-def look_track(audio: Audio, bridge: PerceptualToFilter | None = None, **filter_track_options) -> FilterTrack:
-    """The look track of a soundtrack (e.g. to grade a video with music you add to it).
-
-    ``bridge`` defaults to the research-initialised ``PerceptualToFilter``; ``filter_track_options`` go to
-    ``FilterTrack`` (``lut_size``, ``strength``, ``grain_seed``)."""
-    bridge = PerceptualToFilter() if bridge is None else bridge
-    return FilterTrack(bridge.run(encode_audio(audio)), **filter_track_options)
+    def run(self, embedding: Embedding, smoothing_s: float | None = None):
+        """An ``Embedding`` -> ``Look`` (see ``LookMap.run``), with this module's current weights."""
+        return self.numpy_map().run(embedding, smoothing_s=smoothing_s)

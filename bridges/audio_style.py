@@ -23,7 +23,7 @@ from xmedia.adapters.style.video import TemporalStyler
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Audio, Frame, Image, Video
 
-from .audio_filter import smooth_track
+from .look_map import smooth_track
 
 SHARED_AXES = ("energy", "brightness", "warmth", "texture", "valence", "density")
 DEFAULT_STYLES = ("starry", "wave")

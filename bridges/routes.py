@@ -16,7 +16,7 @@ perceptual_to_composer = Step(
 )
 
 audio_filter = Step(
-    "audio-filter", "space:perceptual", "controls:filter", "xmedia.bridges.audio_filter:PerceptualToFilter",
+    "audio-filter", "space:perceptual", "controls:filter", "xmedia.bridges.look_map:LookMap",
     cost=0.2, kind="bridge", only_for=("filter",),
     description="perceptual axes -> colour look (Palmer et al. 2013; Whiteford et al. 2018)",
 )

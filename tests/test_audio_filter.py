@@ -16,6 +16,7 @@ from xmedia.adapters.look import (
 )
 from xmedia.adapters.perceptual import AXES
 from xmedia.bridges.audio_filter import PerceptualToFilter, look_track
+from xmedia.bridges.look_map import LookMap
 from xmedia.io import load
 
 
@@ -124,6 +125,37 @@ def test_bridge_saves_loads_and_trains(tmp_path):
         loss.backward()
         opt.step()
     assert loss.item() < first
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 40), st.floats(0.3, 2.0), st.integers(0, 2**16))
+def test_numpy_map_equals_the_trained_torch_module(rows, amount, seed):
+    x = torch.from_numpy(np.random.default_rng(seed).random((rows, 8)).astype(np.float32))
+    bridge = PerceptualToFilter(amount=amount)
+    with torch.no_grad():
+        bridge.linear.weight.add_(0.3 * torch.randn_like(bridge.linear.weight))  # a trained module
+        expected = bridge(x).numpy()
+    np.testing.assert_allclose(bridge.numpy_map().params(x.numpy()), expected, rtol=1e-5, atol=1e-4)
+    if amount == 1.0:
+        np.testing.assert_allclose(LookMap().params(x.numpy()), PerceptualToFilter()(x).detach().numpy(), atol=1e-4)
+
+
+def test_saved_bridge_runs_in_numpy_and_the_route_needs_no_torch(tmp_path, media):
+    import subprocess
+    import sys
+
+    bridge = PerceptualToFilter(amount=1.3)
+    with torch.no_grad():
+        bridge.linear.bias.add_(0.2)
+    bridge.save_pretrained(tmp_path / "b")
+    axes = np.random.default_rng(0).random((5, 8)).astype(np.float32)
+    np.testing.assert_allclose(LookMap.from_pretrained(tmp_path / "b").params(axes),
+                               bridge(torch.from_numpy(axes)).detach().numpy(), atol=1e-4)
+    code = ("import sys, xmedia; f = xmedia.translate(xmedia.load(sys.argv[1]), to='filter'); "
+            "print(type(f).__name__, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(media("audio", "loop_amen.flac"))],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["Filter", "False"]
 
 
 def test_bridge_refuses_other_spaces():
