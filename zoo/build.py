@@ -31,6 +31,7 @@ DEFAULT_MEDIA = ZOO_DIR.parents[1] / "shared" / "media"
 DEFAULT_CORPORA = ZOO_DIR.parents[1] / "shared" / "corpora"
 BUILDERS = {
     "bridges": "xmedia.zoo.build:build_bridges",
+    "onsets": "xmedia.zoo.build_onsets:build_onsets",
 }
 CV_SPLITS = 10
 
