@@ -1,6 +1,6 @@
 """Benchmark: visual onsets against the clips' real sound, and the encoder's per-frame cost.
 
-    python benchmarks/bench_onsets.py [--quick] [--cache DIR]
+    python benchmarks/bench_onsets.py [--quick] [--speed] [--cache DIR]
 
 1. Sync (cross-validated, split by clip): mean per-clip onset F-measure (mir_eval, 50 and 100 ms) of the events
    against librosa's onsets of each clip's own sound (an independent detector, backtrack off), per fold and
@@ -56,6 +56,7 @@ def speed(frames: int) -> None:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
+    p.add_argument("--speed", action="store_true", help="only the per-frame cost (part 2)")
     p.add_argument("--cache", default=os.environ.get("XMEDIA_CACHE"), help="clip feature cache folder")
     args = p.parse_args(argv)
     try:
@@ -64,6 +65,9 @@ def main(argv=None) -> int:
         torch.set_num_threads(1)
     except ImportError:
         pass
+    if args.speed:
+        speed(150 if args.quick else 600)
+        return 0
     from xmedia.adapters.onsets.evaluate import table
     from xmedia.adapters.onsets.train import gather, train
     from xmedia.zoo.build_onsets import HELD_OUT, _score_held_out, held_out_files, training_files

@@ -22,13 +22,17 @@ LOCAL_S = 1.0  # the window of the local median the "_rel" features are measured
 
 
 def region_means(x: np.ndarray, grid: int = GRID) -> np.ndarray:
-    """Mean of ``x`` (H, W[, C]) in each cell of a ``grid`` x ``grid`` grid, flattened row-major (cells x C)."""
+    """Mean of ``x`` (H, W[, C]) in each cell of a ``grid`` x ``grid`` grid (the frame cropped to whole cells),
+    flattened row-major (cells x C). An area resize by whole cells is that block mean, ~40x faster than numpy."""
+    import cv2
+
     h, w = x.shape[:2]
-    gh, gw = max(1, h // grid), max(1, w // grid)
     if h < grid or w < grid:  # a frame smaller than the grid: every cell sees the whole frame
         return np.repeat(x.reshape(h * w, -1).mean(axis=0, keepdims=True), grid * grid, axis=0)
-    cells = x[: gh * grid, : gw * grid].reshape(grid, gh, grid, gw, -1)
-    return cells.mean(axis=(1, 3)).reshape(grid * grid, -1)
+    gh, gw = h // grid, w // grid
+    cells = cv2.resize(np.ascontiguousarray(x[: gh * grid, : gw * grid], dtype=np.float32), (grid, grid),
+                       interpolation=cv2.INTER_AREA)
+    return cells.reshape(grid * grid, -1)
 
 
 class RegionMotion:
@@ -43,6 +47,8 @@ class RegionMotion:
 
     def add(self, prev: np.ndarray | None, gray: np.ndarray, flow: np.ndarray | None) -> np.ndarray:
         """One frame: ``prev``/``gray`` uint8 (H, W) and the DIS ``flow`` (H, W, 2) between them (None at the start)."""
+        import cv2
+
         cells = GRID * GRID
         if prev is None or flow is None:
             row = np.zeros(RAW_WIDTH, np.float32)
@@ -52,10 +58,10 @@ class RegionMotion:
             mean_flow = region_means(flow)  # (cells, 2)
             camera = np.median(mean_flow, axis=0)  # a pan moves every region alike: what is left is local
             local = (mean_flow - camera) * scale
-            speed = np.sqrt(((flow - camera) ** 2).sum(axis=2)) * scale
-            diff = np.abs(gray.astype(np.int16) - prev.astype(np.int16)).astype(np.float32) / 255.0
-            row = np.concatenate([local[:, 0], local[:, 1], region_means(speed)[:, 0],
-                                  region_means(diff)[:, 0]]).astype(np.float32)
+            speed = cv2.magnitude(flow[..., 0] - np.float32(camera[0]), flow[..., 1] - np.float32(camera[1]))
+            diff = cv2.absdiff(gray, prev)
+            row = np.concatenate([local[:, 0], local[:, 1], region_means(speed)[:, 0] * scale,
+                                  region_means(diff)[:, 0] / 255.0]).astype(np.float32)
         assert row.shape == (4 * cells,)
         self.rows.append(row)
         return row
@@ -91,11 +97,15 @@ def sequence_features(raw: np.ndarray, fps: float) -> np.ndarray:
     reverse = np.sqrt(np.maximum(turn, 0))
     flux = np.maximum(diff - prev(diff), 0)
     window = int(round(LOCAL_S * fps))
-    cols = []
+    aggs, scales = [], []
     for kind, scale in ((speed, 0.3), (accel, 0.2), (decel, 0.2), (reverse, 0.2), (diff, 0.05), (flux, 0.03)):
-        for agg in (kind.max(axis=1), kind.mean(axis=1)):
-            x = np.log1p(agg / scale)
-            cols += [x, x - _local_median(x, window), _of_clip(agg)]
+        aggs += [kind.max(axis=1), kind.mean(axis=1)]
+        scales += [scale, scale]
+    agg = np.stack(aggs, axis=1)
+    x = np.log1p(agg / np.asarray(scales))
+    rel = x - _local_median(x, window)  # one 2-D median filter along time for all columns
+    clip = np.minimum(agg / (np.percentile(agg, 95, axis=0) + 1e-6), 3.0)
+    cols = [col for j in range(agg.shape[1]) for col in (x[:, j], rel[:, j], clip[:, j])]
     g = diff.mean(axis=1)
     g_flux = np.maximum(g - 1.5 * _local_median(g, window), 0)
     cols += [np.log1p(g_flux / 0.02), np.log1p(g_flux / 0.02) - _local_median(np.log1p(g_flux / 0.02), window),

@@ -169,7 +169,7 @@ def report_png(path, cv: dict, loss, threshold: float, gathered: Gathered | None
     ax.legend(fontsize=8, loc="lower right")
     bx.plot(loss)
     bx.set_xlabel("epoch")
-    bx.set_ylabel("training loss (weighted BCE)")
+    bx.set_ylabel("training loss (BCE)")
     text = f"threshold {threshold:.2f}"
     if gathered is not None:
         text += f"\nskipped {len(gathered.skipped)}, out of sync {len(gathered.flagged)}"
