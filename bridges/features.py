@@ -18,8 +18,9 @@ import numpy as np
 
 from xmedia.adapters import perceptual
 from xmedia.atomic import atomic_path
-from xmedia.errors import MediaError
+from xmedia.errors import MediaError, WeightsError
 from xmedia.media import Video
+from xmedia.pretrained import locate
 
 FEATURES_VERSION = 2
 
@@ -114,10 +115,17 @@ def file_sha256(path) -> str:
 
 
 def encoder_fingerprint() -> str:
-    """Changes when the perceptual encoder's source changes, so stale cached features are not reused."""
+    """Changes when the perceptual encoder's source or its visual-onset model changes, so stale cached features
+    are not reused."""
     h = hashlib.sha256()
-    for source in sorted(Path(perceptual.__file__).parent.glob("*.py")):
+    sources = Path(perceptual.__file__).parent.glob("*.py")
+    onsets = Path(perceptual.__file__).parents[1] / "onsets"
+    for source in sorted([*sources, *onsets.glob("*.py")]):
         h.update(source.name.encode() + b"\0" + source.read_bytes())
+    try:
+        h.update(json.loads((locate("visual-onsets") / "config.json").read_text()).get("sha256", "").encode())
+    except (WeightsError, OSError, ValueError):
+        pass  # no shipped onset model: the encoder falls back to the classic detector (its source is hashed)
     return h.hexdigest()[:16]
 
 

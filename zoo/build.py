@@ -34,6 +34,7 @@ BUILDERS = {
     "bridges": "xmedia.zoo.build:build_bridges",
     "style": "xmedia.zoo.build_style:build_style",
     "text": "xmedia.zoo.build_text:build_text",
+    "onsets": "xmedia.zoo.build_onsets:build_onsets",
 }
 CV_SPLITS = 10
 

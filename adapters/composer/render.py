@@ -14,6 +14,7 @@ import numpy as np
 from .voices import butter_filter
 
 WINDOW_S = 10.0  # the renderer's block: memory is bounded by it, not by the piece's length
+CHOKE_GAP_S = 0.003  # a choked sound is silent this long before the next hit starts
 _EDGE = 64  # samples rendered either side of a window: the sr/4 resampler reads 40 samples around each sample
 
 
@@ -37,13 +38,15 @@ def duck_for_events(buses: dict[str, np.ndarray], names, event_samples, sr: int,
 
 
 def choke(bus: np.ndarray, start: int, sr: int, fade_s: float = 0.02, offset: int = 0) -> None:
-    """Fade out what still rings on ``bus`` so it is silent at ``start`` (a drummer's choke): the next hit is
-    then heard as an onset however loud the previous one was. ``offset`` as in ``duck_for_events``."""
-    k = min(max(0, start), int(fade_s * sr))
-    a, b = max(start - k, offset), min(start, offset + len(bus))
+    """Fade out what still rings on ``bus`` so it is silent from ``CHOKE_GAP_S`` before ``start`` (a drummer's
+    choke): the next hit is then heard as an onset however loud the previous one was, even when events come
+    closer than 0.15 s (a soft hit right after a loud one). ``offset`` as in ``duck_for_events``."""
+    quiet = start - int(CHOKE_GAP_S * sr)
+    k = min(max(0, quiet), int(fade_s * sr))
+    a, b = max(quiet - k, offset), min(quiet, offset + len(bus))
     if b > a:
-        bus[a - offset : b - offset] *= np.linspace(1, 0, k, dtype=np.float32)[a - (start - k) : b - (start - k), None]
-    bus[max(0, start - offset):] = 0
+        bus[a - offset : b - offset] *= np.linspace(1, 0, k, dtype=np.float32)[a - (quiet - k) : b - (quiet - k), None]
+    bus[max(0, quiet - offset):] = 0
 
 
 def _place(bus: np.ndarray, start: int, sig: np.ndarray, gain: float = 1.0, pan: float = 0.0) -> None:
@@ -123,7 +126,7 @@ class Score:
     def _span(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Where each of the bus's operations acts: a note while it sounds, a choke from its fade to the end."""
         if name not in self._spans:
-            fade = int(0.02 * self.sr)
+            fade = int(0.02 * self.sr) + int(CHOKE_GAP_S * self.sr)
             part = self.parts[name]
             starts = np.array([op.start - (fade if isinstance(op, _Choke) else 0) for op in part], np.int64)
             ends = np.array([np.iinfo(np.int64).max if isinstance(op, _Choke) else op.start + op.length

@@ -9,6 +9,9 @@ from xmedia.limits import check_analysable
 from xmedia.media import Video
 from xmedia.routing import step
 
+from ..onsets.features import RegionMotion
+from ..onsets.model import CUT_ONSET
+from ..onsets.model import resolve as resolve_onset_model
 from .space import AXES, IDX, SPACE, _sat, pick_events, pool
 from .still import _still_axes, colour_stats
 
@@ -21,9 +24,10 @@ class VideoEncoder:
     the axes are resolution-independent (speeds are in picture widths per second).
     """
 
-    def __init__(self, fps: float = 30.0, window_s: float = 1.5):
+    def __init__(self, fps: float = 30.0, window_s: float = 1.5, collect_motion: bool = False):
         self.fps = float(fps)
         self.window = max(3, int(round(window_s * self.fps)))
+        self.motion = RegionMotion(self.fps) if collect_motion else None  # local motion for the onset model
         self.reset()
 
     def reset(self):
@@ -32,6 +36,9 @@ class VideoEncoder:
         self._diffs: list[float] = []
         self._recent_onsets: list[float] = []
         self._flow = None
+        self.frame_diffs: list[float] = []  # global mean |frame difference| per frame (0 for the first)
+        if self.motion is not None:
+            self.motion.reset()
 
     def _optical_flow(self, prev, gray):
         import cv2
@@ -50,6 +57,7 @@ class VideoEncoder:
         row = _still_axes(c)
         side = max(gray.shape)
         first = self._prev is None or self._prev.shape != gray.shape
+        flow = None
         if first:
             speed_mean = speed_moving = moving = diff = 0.0
         else:
@@ -60,6 +68,9 @@ class VideoEncoder:
             k = int(0.95 * (speed.size - 1))
             speed_moving = float(np.partition(speed.ravel(), k)[k])  # how fast the fastest things on screen move
             diff = float(np.abs(gray.astype(np.int16) - self._prev.astype(np.int16)).mean()) / 255.0
+        if self.motion is not None:
+            self.motion.add(None if first else self._prev, gray, flow)
+        self.frame_diffs.append(diff)
         self._prev = gray
         energy = float(_sat(speed_mean, 0.15))
         if first:
@@ -88,10 +99,17 @@ class VideoEncoder:
 
 @step("video", "space:perceptual", name="perceptual-video", cost=1.0, kind="encoder",
       description="video -> the embedded perceptual space (energy, pace, brightness, warmth, texture, valence, density, onset)")
-def encode_video(video: Video, max_side: int = 160, progress: bool = False) -> Embedding:
-    """Per-frame axes on a fixed grid at the video's nominal fps, pooled vector and visual events."""
+def encode_video(video: Video, max_side: int = 160, progress: bool = False, onset_model="visual-onsets") -> Embedding:
+    """Per-frame axes on a fixed grid at the video's nominal fps, pooled vector and visual events.
+
+    ``onset_model``: what finds the visual events and the onset axis. ``"visual-onsets"`` (default) is the
+    model learned from real sound (``xmedia.adapters.onsets``; a zoo name or a folder written by
+    ``xmedia train visual-onsets`` works too); ``"classic"`` is the earlier hand-tuned detector (global frame
+    difference plus jumps in motion energy), also used, with a warning, when the default weights are missing.
+    """
     check_analysable(video)
-    enc = VideoEncoder(fps=float(video.fps))
+    model = resolve_onset_model(onset_model)
+    enc = VideoEncoder(fps=float(video.fps), collect_motion=model is not None)
     frames = prefetch(video.iter_frames(max_side=max_side))
     if progress:
         from tqdm import tqdm
@@ -104,7 +122,13 @@ def encode_video(video: Video, max_side: int = 160, progress: bool = False) -> E
     if not rows:
         raise MediaError(f"{video.source or 'video'}: no frame could be decoded")
     per_frame = np.stack(rows)
-    events, strengths = pick_events(per_frame[:, IDX["onset"]], times, min_gap_s=0.15)
+    if model is None:
+        events, strengths = pick_events(per_frame[:, IDX["onset"]], times, min_gap_s=0.15)
+    else:
+        curve = model.curve_from_motion(enc.motion.matrix(), enc.fps)
+        events, strengths = model.events(curve, times, classic=per_frame[:, IDX["onset"]])
+        per_frame[:, IDX["onset"]] = np.maximum(curve, np.where(per_frame[:, IDX["onset"]] >= CUT_ONSET,
+                                                                per_frame[:, IDX["onset"]], 0.0))
     duration = video.duration_s
     n = max(1, int(duration * video.fps))
     grid = np.arange(n) / float(video.fps)

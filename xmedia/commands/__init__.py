@@ -29,6 +29,7 @@ AREAS = (
     "xmedia.commands.robot",
     "xmedia.commands.style",
     "xmedia.commands.text",
+    "xmedia.commands.onsets",
     "xmedia.commands.train",
     "xmedia.commands.batch",
     "xmedia.commands.studio",

@@ -1,0 +1,167 @@
+"""The visual-onset model at inference: numpy only (no torch), from a saved ``VisualOnsets`` process.
+
+``OnsetModel.load("visual-onsets")`` (a zoo name or a folder written by ``xmedia train visual-onsets``) reads the
+weights with ``xmedia.pretrained.load_arrays``; ``model.curve(features)`` is the per-frame probability that the
+frame makes a sound (a 1-D convolution over a few frames of ``features.sequence_features``, a ReLU, a linear
+read-out and a sigmoid: exactly ``VisualOnsets.forward``), ``model.events(curve, times)`` picks the events.
+``resolve(onset_model)`` turns the encoder's ``onset_model`` option into a model or ``None`` (the classic
+detector), warning when the default weights are missing.
+"""
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction
+
+import numpy as np
+
+from xmedia.errors import ConfigError, WeightsError
+from xmedia.pretrained import WEIGHTS_NAME, load_arrays, locate
+
+from .features import FEATURE_NAMES, sequence_features
+
+DEFAULT = "visual-onsets"
+CLASSIC = "classic"
+CUT_ONSET = 0.9  # the classic onset axis at a hard cut or a flash (frame difference far above its recent median)
+MIN_GAP_S = 0.15  # events closer than this need the picture to show two (a dip between the two peaks)
+
+
+def pick_onsets(curve: np.ndarray, times, threshold: float, min_gap_s: float = MIN_GAP_S, valley: float = 0.5,
+                offset_s: float = 0.0):
+    """Events of a per-frame onset probability: local maxima above ``threshold``, strongest first.
+
+    A peak closer than ``min_gap_s`` to a stronger one is kept only when the curve falls between the two to
+    below ``valley`` times the weaker peak (two hits the picture shows, e.g. a fast drum roll), never closer
+    than two frames. Strength: where the peak sits between the threshold (0.2) and certainty (1.0).
+    Returns ``(times as Fractions, strengths)`` in time order, each time moved by ``offset_s``."""
+    curve = np.nan_to_num(np.asarray(curve, np.float64))
+    n = len(curve)
+    if n == 0:
+        return (), ()
+    left = np.concatenate([[-np.inf], curve[:-1]])
+    right = np.concatenate([curve[1:], [-np.inf]])
+    peaks = np.flatnonzero((curve >= threshold) & (curve > left) & (curve >= right))
+    t = np.asarray([float(x) for x in times], np.float64)
+    kept: list[int] = []
+    for i in sorted(peaks, key=lambda i: -curve[i]):
+        ok = True
+        for j in kept:
+            if abs(t[i] - t[j]) >= min_gap_s:
+                continue
+            a, b = sorted((i, j))
+            if b - a < 2 or curve[a:b + 1].min() > valley * min(curve[i], curve[j]):
+                ok = False
+                break
+        if ok:
+            kept.append(i)
+    kept.sort()
+    span = max(1e-9, 1.0 - threshold)
+    strengths = tuple(float(np.clip(0.2 + 0.8 * (curve[i] - threshold) / span, 0.0, 1.0)) for i in kept)
+    events = tuple(Fraction(times[i]) + Fraction(offset_s).limit_denominator(100000) for i in kept)
+    return tuple(max(Fraction(0), e) for e in events), strengths
+
+
+def _conv1d_same(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """x (T, C_in), weight (C_out, C_in, K) odd K, edge-padded: (T, C_out) (torch's Conv1d with replicate padding)."""
+    k = weight.shape[2]
+    r = k // 2
+    xp = np.pad(x, ((r, r), (0, 0)), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(xp, k, axis=0)  # (T, C_in, K)
+    return np.einsum("tck,ock->to", windows, weight, optimize=True) + bias
+
+
+class OnsetModel:
+    """A saved ``VisualOnsets`` process, evaluated in numpy."""
+
+    def __init__(self, config: dict, arrays: dict[str, np.ndarray], source: str = ""):
+        self.config, self.source = dict(config), source
+        need = ("mean", "std", "hidden.weight", "hidden.bias", "out.weight", "out.bias", "threshold", "offset_s")
+        missing = [k for k in need if k not in arrays]
+        if missing:
+            raise WeightsError(f"{source or 'the onset model'} lacks {missing}: it is not a visual-onset model")
+        self.a = {k: np.asarray(v, np.float64) for k, v in arrays.items()}
+        if self.a["mean"].shape != (len(FEATURE_NAMES),):
+            raise WeightsError(f"{source}: the model expects {self.a['mean'].shape[0]} features, this version "
+                               f"computes {len(FEATURE_NAMES)}; retrain it (`xmedia train visual-onsets`)")
+        self.threshold = float(self.a["threshold"])
+        self.offset_s = float(self.a["offset_s"])
+        self.min_gap_s = float(self.config.get("min_gap_s", MIN_GAP_S))
+        self.valley = float(self.config.get("valley", 0.5))
+
+    @classmethod
+    def load(cls, name_or_path=DEFAULT) -> "OnsetModel":
+        cfg, arrays = load_arrays(name_or_path)
+        if cfg.get("class") != "VisualOnsets":
+            raise WeightsError(f"{name_or_path} holds a {cfg.get('class')}, not a VisualOnsets model")
+        return cls(cfg.get("config", {}), arrays, str(name_or_path))
+
+    def logits(self, features: np.ndarray) -> np.ndarray:
+        x = (np.asarray(features, np.float64) - self.a["mean"]) / self.a["std"]
+        h = np.maximum(_conv1d_same(x, self.a["hidden.weight"], self.a["hidden.bias"]), 0.0)
+        return _conv1d_same(h, self.a["out.weight"], self.a["out.bias"])[:, 0]
+
+    def curve(self, features: np.ndarray) -> np.ndarray:
+        """Per-frame probability (T,) that the frame makes a sound."""
+        if len(features) == 0:
+            return np.zeros(0)
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(features), -60, 60)))
+
+    def curve_from_motion(self, motion: np.ndarray, fps: float) -> np.ndarray:
+        """``curve`` of a clip's ``RegionMotion`` rows; 0 on the first frame (nothing before it to compare with)."""
+        curve = self.curve(sequence_features(motion, fps))
+        curve[:1] = 0.0
+        return curve
+
+    def events(self, curve: np.ndarray, times, threshold: float | None = None, classic=None):
+        """``(events, strengths)`` of ``curve``; with ``classic`` (the classic onset axis), hard cuts too."""
+        events = pick_onsets(curve, times, self.threshold if threshold is None else threshold, self.min_gap_s,
+                             self.valley, self.offset_s)
+        return events if classic is None else with_cuts(events, classic, times)
+
+
+def with_cuts(picked, classic: np.ndarray, times, level: float = CUT_ONSET):
+    """Add the hard cuts (and flashes) to picked events: frames where the classic onset axis (the frame
+    difference far above its recent median) peaks at ``level`` or more are events at their exact frame time,
+    replacing picked events within two frames of them. An edit is an accent the music should mark even where
+    the shot's own sound has none."""
+    classic = np.nan_to_num(np.asarray(classic, np.float64))
+    if len(classic) < 2 or classic.max() < level:
+        return picked
+    t = np.asarray([float(x) for x in times], np.float64)
+    step = float(np.median(np.diff(t))) if len(t) > 1 else 1 / 30
+    prev, nxt = np.concatenate([[-np.inf], classic[:-1]]), np.concatenate([classic[1:], [-np.inf]])
+    cuts = np.flatnonzero((classic >= level) & (classic > prev) & (classic >= nxt))
+    pairs = [(e, s) for e, s in zip(*picked) if np.abs(t[cuts] - float(e)).min() > 2.5 * step]
+    pairs += [(Fraction(times[i]), float(classic[i])) for i in cuts]
+    pairs.sort(key=lambda p: p[0])
+    return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+
+
+_CACHE: dict[str, OnsetModel] = {}
+
+
+def resolve(onset_model) -> OnsetModel | None:
+    """The encoder's ``onset_model`` option: ``"classic"`` -> None (today's detector), a zoo name or a folder ->
+    the learned model, an ``OnsetModel`` (or a ``VisualOnsets`` process) as it is. The default weights missing
+    -> a warning and the classic detector; a named model that cannot be loaded is a ``WeightsError``."""
+    if onset_model is None or (isinstance(onset_model, str) and onset_model == CLASSIC):
+        return None
+    if isinstance(onset_model, OnsetModel):
+        return onset_model
+    if hasattr(onset_model, "onset_model"):  # a VisualOnsets process: its numpy twin
+        return onset_model.onset_model()
+    if not isinstance(onset_model, (str, bytes)) and not hasattr(onset_model, "__fspath__"):
+        raise ConfigError(f"onset_model must be 'classic', a zoo name or a saved model folder, got {onset_model!r}")
+    name = str(onset_model)
+    try:
+        folder = locate(onset_model)
+        key = f"{folder.resolve()}|{(folder / WEIGHTS_NAME).stat().st_mtime_ns}"  # retrained in place: reload
+        if key not in _CACHE:
+            _CACHE[key] = OnsetModel.load(folder)
+    except (WeightsError, OSError) as exc:
+        if name != DEFAULT:
+            raise WeightsError(str(exc)) from None
+        warnings.warn(f"the visual-onset model {DEFAULT!r} could not be loaded ({exc}); using the classic "
+                      "detector (onset_model='classic'). Rebuild it with `python -m xmedia.zoo.build onsets`",
+                      UserWarning, stacklevel=3)
+        return None
+    return _CACHE[key]
