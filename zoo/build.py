@@ -31,6 +31,7 @@ DEFAULT_MEDIA = ZOO_DIR.parents[1] / "shared" / "media"
 DEFAULT_CORPORA = ZOO_DIR.parents[1] / "shared" / "corpora"
 BUILDERS = {
     "bridges": "xmedia.zoo.build:build_bridges",
+    "timbre": "xmedia.zoo.build_timbre:build_timbres",
 }
 CV_SPLITS = 10
 

@@ -26,11 +26,13 @@ from .voices import Voices
       description="the embedded composer: DSP drums, bass, pads, plucks, textures and impacts (no weights); "
                   "style music|foley, bank=folder/ to remix your own samples")
 def compose(controls: ComposerControls, style: str = "music", seed: int | None = None, tempo: float | None = None,
-            key: str | None = None, bank=None, sample_rate_hz: int = 48000, progress: bool = False) -> Audio:
+            key: str | None = None, bank=None, sample_rate_hz: int = 48000, progress: bool = False,
+            instrument=None) -> Audio:
     """Render ``controls`` to stereo ``Audio`` of exactly ``round(duration_s * sample_rate_hz)`` samples.
 
     ``style``: ``"music"`` or ``"foley"``. ``tempo`` (bpm) and ``key`` (``"A"``, ``"F#m"``, ``"Bb minor"``)
     override the controls' global choices. ``bank``: a folder of audio samples to compose from (remix mode).
+    ``instrument``: a trained timbre (zoo name or folder, e.g. ``"violin"``) that plays the melodic notes.
     The same controls and seed give the same samples.
     """
     if not isinstance(controls, ComposerControls):
@@ -65,7 +67,7 @@ def compose(controls: ComposerControls, style: str = "music", seed: int | None =
     else:
         if tempo is not None:
             piece.controls = controls.replace(track=_flat_tempo(controls))
-        score = arrange_music(piece, Voices(sr, piece.rng), progress=progress)
+        score = arrange_music(piece, Voices(sr, piece.rng, instrument=_instrument(instrument)), progress=progress)
         reverb = {"pad": 0.5, "pluck": 0.6, "drums": 0.12, "fx": 0.35}
     out = render_score(score, reverb, duck_at=[s for s, _ in piece.event_samples()])
     assert out.shape == (n, 2)
@@ -77,3 +79,12 @@ def _flat_tempo(controls: ComposerControls) -> np.ndarray:
     track = np.array(controls.track)
     track[:, CONTROL_NAMES.index("tempo")] = float(np.median(track[:, CONTROL_NAMES.index("tempo")]))
     return track
+
+
+def _instrument(name):
+    """A trained timbre as the composer's melodic instrument (torch loads only when one is asked for)."""
+    if name is None:
+        return None
+    from xmedia.adapters.timbre.instrument import TimbreInstrument
+
+    return TimbreInstrument(name)

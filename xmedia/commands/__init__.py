@@ -27,6 +27,7 @@ AREAS = (
     "xmedia.commands.soundtrack",
     "xmedia.commands.look",
     "xmedia.commands.robot",
+    "xmedia.commands.timbre",
     "xmedia.commands.train",
 )
 
