@@ -7,14 +7,17 @@ Both folders hold single notes of the University of Iowa Musical Instrument Samp
 """
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import torch
 
 from xmedia.adapters.timbre.model import Timbre
+from xmedia.pretrained import WEIGHTS_NAME
 
 from . import ZOO_DIR
-from .build import DEFAULT_CORPORA, index_entry
+
+DEFAULT_CORPORA = ZOO_DIR.parents[1] / "shared" / "corpora"  # as zoo/build.py (which names this module: no import)
 
 LICENCE = ("weights Apache-2.0; trained on the University of Iowa Musical Instrument Samples (free to use, "
            "https://theremin.music.uiowa.edu/MIS.html)")
@@ -61,5 +64,12 @@ def build_timbres(corpora_dir=DEFAULT_CORPORA, progress: bool | None = None, nam
     for name in names or SHIPPED:
         out, model = build_timbre(name, corpora_dir, progress)
         model.card = Timbre.from_pretrained(out).card
-        entries[name] = {"1": index_entry(out, model, step=False)}
+        entries[name] = {"1": index_entry(out, model)}
     return entries
+
+
+def index_entry(folder: Path, process) -> dict:
+    """The zoo index entry of a saved timbre (no src/dst: a timbre is loaded by name, not a route step)."""
+    digest = hashlib.sha256((Path(folder) / WEIGHTS_NAME).read_bytes()).hexdigest()
+    return {"path": Path(folder).resolve().relative_to(ZOO_DIR).as_posix(), "sha256": digest,
+            "class": type(process).__name__, "description": process.card.get("description", "")}

@@ -1,12 +1,17 @@
 """Timbres by name: a folder, a zoo name, or a blend ``"violin:0.7,flute:0.3"`` (NSynth-like breeding).
 
+``imprint_step`` is the route step ``timbre`` (``controls:timbre -> audio``): it loads the timbre it is named.
+
 A blend of several timbres interpolates their weights (and their learnt ranges) with ``Process.blend``: exact
 at t = 0 and t = 1, continuous between. Weights are normalised to sum to one.
 """
 from __future__ import annotations
 
 from xmedia.errors import ConfigError, WeightsError
+from xmedia.media import Audio
 from xmedia.pretrained import locate, read_config
+
+from .performance import Performance
 
 
 def parse_blend(spec: str) -> list[tuple[str, float]]:
@@ -79,3 +84,12 @@ def _weighted(spec: str) -> bool:
     except ValueError:
         return False
     return bool(sep and name)
+
+
+def imprint_step(performance: Performance, timbre=None, octave: str | int = "auto", loudness: str = "match",
+                 sample_rate_hz: int | None = None) -> Audio:
+    """The route step ``timbre``: ``timbre`` is a folder, a zoo name, a blend ``"violin:0.7,flute:0.3"`` or a
+    ``Timbre``."""
+    if timbre is None:
+        raise ConfigError("the timbre step needs timbre= (a trained timbre folder or zoo name, e.g. 'violin')")
+    return load_timbre(timbre).run(performance, octave=octave, loudness=loudness, sample_rate_hz=sample_rate_hz)

@@ -164,13 +164,3 @@ def finish(audio16k: np.ndarray, performance: Performance, sample_rate_hz: int |
     out = out[:n] if len(out) >= n else np.pad(out, (0, n - len(out)))
     return Audio(np.clip(out, -1, 1).astype(np.float32), sr)
 
-
-def imprint_step(performance: Performance, timbre=None, octave: str | int = "auto", loudness: str = "match",
-                 sample_rate_hz: int | None = None) -> Audio:
-    """The route step ``timbre``: ``timbre`` is a folder, a zoo name, a blend ``"violin:0.7,flute:0.3"`` or a
-    ``Timbre``."""
-    from .blend import load_timbre
-
-    if timbre is None:
-        raise ConfigError("the timbre step needs timbre= (a trained timbre folder or zoo name, e.g. 'violin')")
-    return load_timbre(timbre).run(performance, octave=octave, loudness=loudness, sample_rate_hz=sample_rate_hz)

@@ -1,6 +1,6 @@
 """The sound-effect presets (numpy/scipy DSP, after Farnell, *Designing Sound*): fire, water, wind.
 
-Each renderer takes a ``Drive`` (``sfx.motion_drive``) and returns ``(n, 2)`` samples. The continuous layers'
+Each renderer takes a ``Drive`` (``sfx_drive.motion_drive``) and returns ``(n, 2)`` samples. The continuous layers'
 amplitude is the motion energy (linear, sample by sample), so the effect's loudness follows the picture; event
 sounds start exactly at the event's sample.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .sfx import Drive, energy_at
+from .sfx_drive import Drive, energy_at
 
 
 def _band(x: np.ndarray, sr: int, low: float | None, high: float | None, order: int = 2) -> np.ndarray:

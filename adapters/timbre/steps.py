@@ -38,7 +38,7 @@ def encode_performance(audio: Audio, pitch: str = "auto") -> Performance:
     return analyse(audio, pitch=pitch)
 
 
-timbre = Step("timbre", "controls:timbre", "audio", "xmedia.adapters.timbre.model:imprint_step", cost=0.5,
+timbre = Step("timbre", "controls:timbre", "audio", "xmedia.adapters.timbre.blend:imprint_step", cost=0.5,
               kind="decoder", when=wants_timbre,
               description="a trained timbre (DDSP: harmonics + noise + reverb) plays the performance; "
                           "timbre=folder|zoo name|'violin:0.7,flute:0.3'")

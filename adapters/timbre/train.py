@@ -136,6 +136,7 @@ def fit(model, data, max_minutes: float = 20.0, max_steps: int = 4000, batch_siz
     if clock not in ("wall", "cpu"):
         raise ConfigError(f"clock must be 'wall' or 'cpu', got {clock!r}")
     now = time.perf_counter if clock == "wall" else time.process_time
+    eval_every = max(1, min(eval_every, max_steps // 5))
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     started, wall_started = now(), time.perf_counter()
