@@ -76,7 +76,7 @@ def resynthesis(name: str, model: Timbre) -> dict:
     train = [p for p in sorted(folder.glob("*.flac")) if p.name not in held]
     medians = {}
     for p in train:
-        perf = analyse(xmedia.load(p))
+        perf = analyse(xmedia.load(p), pitch="yin")
         v = perf.voiced()
         medians[p] = float(np.median(perf.f0_hz[v])) if v.any() else 0.0
     rows = {"model": [], "sine": [], "nearest note shifted": [], "noise (chance)": []}
@@ -84,7 +84,7 @@ def resynthesis(name: str, model: Timbre) -> dict:
     for h in held:
         audio = xmedia.load(folder / h)
         x = to_model_rate(audio)
-        perf = analyse(audio)
+        perf = analyse(audio, pitch="yin")  # the tracker the shipped timbres were trained with
         frames = np.stack([perf.f0_hz, perf.loudness_db], 1)
         x = np.pad(x, (0, len(frames) * HOP - len(x)))[: len(frames) * HOP]
         model.reset()
@@ -121,11 +121,12 @@ def imprint_fidelity(name: str) -> dict:
     rows = np.loadtxt(CORPORA / "timbre" / "singing" / "vocadito_1_f0.csv", delimiter=",", ndmin=2)
     t = np.arange(n) * 320 / SAMPLE_RATE_HZ
     truth = np.interp(t, rows[:, 0], rows[:, 1])
-    sung = (np.interp(t, rows[:, 0], (rows[:, 1] > 0).astype(float)) > 0.99) & v_out[:n]
+    sung_truth = np.interp(t, rows[:, 0], (rows[:, 1] > 0).astype(float)) > 0.99
+    sung = sung_truth & v_out[:n]
     err_truth = np.abs(1200 * np.log2(f_out[:n][sung] / truth[sung]) - 1200 * octave)
     return {"median cents vs pYIN(in)": float(np.median(err)), "frames": int(both.sum()),
             "median cents vs annotation": float(np.median(err_truth)), "octaves moved": int(octave),
-            "voiced recall": float(sung.sum() / max(1, (np.interp(t, rows[:, 0], (rows[:, 1] > 0).astype(float)) > 0.99).sum()))}
+            "voiced recall": float(sung.sum() / max(1, sung_truth.sum()))}
 
 
 def realtime(model: Timbre, seconds: float = 10.0) -> dict:
@@ -145,7 +146,8 @@ def realtime(model: Timbre, seconds: float = 10.0) -> dict:
     for i in range(0, n, 4):
         model.process(frames[i:i + 4])
     blocks = seconds / (time.perf_counter() - t)
-    voice = xmedia.load(CORPORA / "timbre" / "singing" / "vocadito_1.wav").resample(48000).mono()[: int(seconds * 48000)]
+    voice = xmedia.load(CORPORA / "timbre" / "singing" / "vocadito_1.wav").resample(48000).mono()
+    voice = voice[: int(seconds * 48000)]
     live = LiveImprint(model, 48000)
     t = time.perf_counter()
     for i in range(0, len(voice), 960):
@@ -161,7 +163,8 @@ def sfx_sync(path: Path) -> dict:
     motion, audio = trace["motion"], trace.output
     rate = float(motion.rate_hz)
     x, hop = audio.mono(), audio.sample_rate_hz / rate
-    loud = np.array([np.sqrt(np.mean(x[int(i * hop):int((i + 1) * hop)] ** 2) + 1e-12) for i in range(motion.num_frames)])
+    loud = np.array([np.sqrt(np.mean(x[int(i * hop):int((i + 1) * hop)] ** 2) + 1e-12)
+                     for i in range(motion.num_frames)])
     energy = motion.channel("energy")
     env_e, env_l = motion_envelope(energy, rate), motion_envelope(loud, rate)
     r = float(np.corrcoef(env_e, env_l)[0, 1])
@@ -172,7 +175,9 @@ def sfx_sync(path: Path) -> dict:
     onsets = crackle_onsets(audio)
 
     def share(ev):
-        return float(np.mean([np.abs(onsets - e).min() <= 1 / rate for e in ev])) if len(ev) and len(onsets) else float("nan")
+        if not (len(ev) and len(onsets)):
+            return float("nan")
+        return float(np.mean([np.abs(onsets - e).min() <= 1 / rate for e in ev]))
 
     random_times = np.random.default_rng(0).uniform(0, float(audio.duration_s), 200)
     return {"clip": path.name, "envelope r": r, "r shifted (chance)": chance, "events": len(events),

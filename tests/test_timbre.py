@@ -93,6 +93,19 @@ def test_imprint_keeps_the_melody_in_the_violins_range(singing, violin):
     assert low * 0.9 < np.median(f0_out[voiced]) < high * 1.1
 
 
+def test_cli_imprint_writes_the_timbre(tmp_path, singing):
+    from xmedia.cli import main
+
+    voice = tmp_path / "voice.wav"
+    singing[0].slice_s(0, 1).save(voice)
+    out = tmp_path / "out.wav"
+    assert main(["translate", str(voice), "--to", "audio", "--timbre", "flute", "--option", "pitch=yin",
+                 "-o", str(out)]) == 0
+    audio = xmedia.load(out)
+    assert abs(float(audio.duration_s) - 1.0) < 0.01 and np.abs(audio.samples).max() > 0.01
+    assert main(["translate", str(voice), "--to", "audio", "--timbre", str(tmp_path), "-o", str(out)]) == 2
+
+
 def test_silence_and_noise_give_quiet_finite_audio(violin):
     silence = Audio(np.zeros(24000, np.float32), 48000)
     with warnings.catch_warnings():

@@ -32,7 +32,8 @@ def compose(controls: ComposerControls, style: str = "music", seed: int | None =
 
     ``style``: ``"music"`` or ``"foley"``. ``tempo`` (bpm) and ``key`` (``"A"``, ``"F#m"``, ``"Bb minor"``)
     override the controls' global choices. ``bank``: a folder of audio samples to compose from (remix mode).
-    ``instrument``: a trained timbre (zoo name or folder, e.g. ``"violin"``) that plays the melodic notes.
+    ``instrument``: a trained timbre (zoo name or folder, e.g. ``"violin"``) that plays the melodic notes (and,
+    in remix mode, joins the bank as a sustained note).
     The same controls and seed give the same samples.
     """
     if not isinstance(controls, ComposerControls):
@@ -56,7 +57,11 @@ def compose(controls: ComposerControls, style: str = "music", seed: int | None =
     seed = 0 if seed is None else int(seed)
     piece = Piece(controls, sr, n, np.random.default_rng(seed), root, mode, tempo_bpm)
     if bank is not None:
-        score = arrange_from_bank(piece, SampleBank.load(bank, sr), style, follow_pace=tempo is None)
+        sample_bank = SampleBank.load(bank, sr)
+        if instrument is not None:  # the timbre joins the bank as a sustained note (a pad, pitched to the key)
+            note = _instrument(instrument).sustained(48 + root, sr)
+            sample_bank = sample_bank.with_audio(f"timbre {instrument}", note)
+        score = arrange_from_bank(piece, sample_bank, style, follow_pace=tempo is None)
         reverb = {"pad": 0.3, "hits": 0.25}
     elif style == "foley":
         if not controls.events_s:

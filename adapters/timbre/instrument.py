@@ -1,5 +1,6 @@
 """A trained timbre as an instrument of the composer: ``compose(..., instrument="violin")`` plays its melodic
-notes (the plucks) with the timbre instead of the DSP pluck.
+notes (the plucks) with the timbre instead of the DSP pluck; with ``bank=`` a sustained note of it joins the
+remix bank (as a pad, pitched to the piece's key).
 
 ``TimbreInstrument(timbre).note(midi, length_s, sr)`` renders one note: a steady pitch with a short attack, a
 slight decay and a release, moved by octaves into the timbre's trained range (cached per pitch).
@@ -39,3 +40,7 @@ class TimbreInstrument:
             x = Audio(audio, SAMPLE_RATE_HZ).resample(int(sample_rate_hz)).mono()
             self.cache[key] = (x / (np.abs(x).max() + 1e-9)).astype(np.float32)
         return self.cache[key]
+
+    def sustained(self, midi: int, sample_rate_hz: int, length_s: float = 4.0) -> Audio:
+        """A long note (a pad for the remix bank): ``length_s`` of the timbre at its upper-middle loudness."""
+        return Audio(self.note(midi, length_s, sample_rate_hz), int(sample_rate_hz))

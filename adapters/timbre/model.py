@@ -65,6 +65,15 @@ class Timbre(Process):
         self.register_buffer("noise", noise_tables(noise_bands), persistent=False)
         self._stream: SynthState | None = None
 
+    def compatible(self, other) -> bool:
+        """Same architecture (the initialisation ``seed`` does not matter): the weights can be interpolated."""
+        if type(self) is not type(other):
+            return False
+        mine, theirs = dict(self.config), dict(other.config)
+        mine.pop("seed", None), theirs.pop("seed", None)
+        sa, sb = self.state_dict(), other.state_dict()
+        return mine == theirs and sa.keys() == sb.keys() and all(sa[k].shape == sb[k].shape for k in sa)
+
     # -- the network and the synthesiser --------------------------------------------------------------------
     def controls(self, frames: torch.Tensor, hidden=None):
         """(B, T, 2) frames -> per-frame (amplitude, harmonic distribution, noise gains) and the GRU state."""
@@ -89,8 +98,17 @@ class Timbre(Process):
         dist_s = dist_s / dist_s.sum(-1, keepdim=True).clamp_min(1e-7)
         harm, phase = harmonic(f0_s, amp_s * dist_s, state.phase)
         noisy = filtered_noise(self.noise, samples[..., 2 + self.harmonics:], state.position)
-        wet, tail = reverb(harm + noisy, self.ir, state.tail)
+        wet, tail = reverb(harm + noisy, self.ir, state.tail, None if torch.is_grad_enabled() else self._ir_spectra())
         return wet, SynthState(per_frame[:, -1], phase, state.position + wet.shape[1], tail, hidden)
+
+    def _ir_spectra(self) -> dict:
+        """The reverb IR's spectra per FFT size, recomputed whenever the IR's values change."""
+        key = (self.ir.data_ptr(), self.ir._version)
+        cache = getattr(self, "_spectra", None)
+        if cache is None or cache[0] != key:
+            cache = (key, {})
+            object.__setattr__(self, "_spectra", cache)
+        return cache[1]
 
     def forward(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, T, 2) [f0_hz, loudness_db] frames -> (B, T * HOP) audio at 16 kHz (a fresh start)."""

@@ -43,7 +43,8 @@ def _speed(motion: Motion) -> np.ndarray:
 
 def _region_speeds(motion: Motion) -> np.ndarray:
     """(T, regions) speed of each region of the flow grid (``rRcC_x``/``_y``); the global speed if none."""
-    names = [c[:-2] for c in motion.channels if c.startswith("r") and c.endswith("_x") and c[:-2] + "_y" in motion.channels]
+    names = [c[:-2] for c in motion.channels
+             if c.startswith("r") and c.endswith("_x") and c[:-2] + "_y" in motion.channels]
     if not names:
         return _speed(motion)[:, None]
     return np.stack([np.hypot(motion.channel(n + "_x"), motion.channel(n + "_y")) for n in names], axis=1)

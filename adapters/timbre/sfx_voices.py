@@ -76,7 +76,8 @@ def render_fire(drive: Drive, sr: int, n: int, rng) -> np.ndarray:
         pan = rng.uniform(0.2, 0.8)
         _place(out, start, _crackle(rng, sr, 3.0 + 4.0 * s), pan)
         for _ in range(int(2 + 6 * s)):  # the pops that follow within a few tens of ms
-            _place(out, start + int(sr * rng.uniform(0.015, 0.08)), _crackle(rng, sr, 1.0 + 2.0 * s * rng.random()), pan)
+            pop = _crackle(rng, sr, 1.0 + 2.0 * s * rng.random())
+            _place(out, start + int(sr * rng.uniform(0.015, 0.08)), pop, pan)
     # sparse background crackling, denser when the fire is more active (kept quiet: events stay distinct)
     expected = 2.0 * e.mean() * n / sr
     for start in np.sort(rng.integers(0, max(n, 1), rng.poisson(expected))):

@@ -77,12 +77,20 @@ def filtered_noise(tables: torch.Tensor, gains: torch.Tensor, position: int) -> 
     return (gains * tables[:, idx].T[None]).sum(-1)
 
 
-def reverb(dry: torch.Tensor, ir: torch.Tensor, tail: torch.Tensor | None):
-    """``dry + dry * ir`` (convolution), with ``tail`` the previous blocks' ringing; returns (wet, new tail)."""
+def reverb(dry: torch.Tensor, ir: torch.Tensor, tail: torch.Tensor | None, spectra: dict | None = None):
+    """``dry + dry * ir`` (convolution), with ``tail`` the previous blocks' ringing; returns (wet, new tail).
+
+    ``spectra`` caches the impulse response's spectrum per FFT size (inference only: the IR is fixed then)."""
     b, n = dry.shape
     m = ir.shape[0]
     size = 1 << math.ceil(math.log2(n + m))
-    conv = torch.fft.irfft(torch.fft.rfft(dry, size) * torch.fft.rfft(ir, size), size)[:, : n + m - 1]
+    if spectra is None:
+        ir_spec = torch.fft.rfft(ir, size)
+    else:
+        if size not in spectra:
+            spectra[size] = torch.fft.rfft(ir, size)
+        ir_spec = spectra[size]
+    conv = torch.fft.irfft(torch.fft.rfft(dry, size) * ir_spec, size)[:, : n + m - 1]
     if tail is not None:
         conv = conv + torch.nn.functional.pad(tail, (0, n))  # tail has m - 1 samples
     out = dry + conv[:, :n]
