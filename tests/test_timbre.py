@@ -178,6 +178,15 @@ def test_model_blocks_equal_offline(violin):
     assert np.abs(live - offline).max() < 1e-5
 
 
+def test_numpy_renderer_matches_the_torch_graph(violin):
+    """Inference runs in numpy (fast.py), training in torch: the two must be one model."""
+    frames = np.stack([np.linspace(250, 700, 40), np.linspace(-45, -10, 40)], 1)
+    with torch.no_grad():
+        graph = violin.render(torch.tensor(frames, dtype=torch.float32)[None])[0][0].numpy()
+    fast = violin.synthesize(frames)
+    assert np.abs(graph - fast).max() < 0.01 * np.abs(graph).max()
+
+
 # -- training and bad input ------------------------------------------------------------------------------------
 def test_a_few_training_steps_save_and_load(tmp_path):
     files = sorted(corpus("flute").glob("*.flac"))[:3]

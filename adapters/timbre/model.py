@@ -127,25 +127,37 @@ class Timbre(Process):
     def process(self, frames, reset: bool = False) -> np.ndarray:
         """Live: (T, 2) [f0_hz, loudness_db] frames -> T * HOP samples, the state carried to the next call.
 
-        Blocks of any size (4 frames = 20 ms) give the same samples as one offline call."""
+        Blocks of any size (4 frames = 20 ms) give the same samples as one offline call. Runs the numpy
+        renderer (``fast.py``: the same model without torch's per-operation overhead)."""
         if reset:
             self._stream = None
-        x = torch.as_tensor(np.asarray(frames, dtype=np.float32)).reshape(1, -1, 2)
-        if not torch.isfinite(x).all():
+        x = np.asarray(frames, dtype=np.float64).reshape(-1, 2)
+        if not np.isfinite(x).all():
             raise MediaError("timbre frames contain NaN/inf")
-        x = x.clone()
-        x[..., 0] = x[..., 0].clamp(1.0, SAMPLE_RATE_HZ / 2)
-        x[..., 1] = x[..., 1].clamp(-100.0, 0.0)
-        with torch.no_grad():
-            out, self._stream = self.render(x, self._stream)
-        return out[0].numpy()
+        x = np.stack([np.clip(x[:, 0], 1.0, SAMPLE_RATE_HZ / 2), np.clip(x[:, 1], -100.0, 0.0)], axis=1)
+        out, self._stream = self._renderer().render(x, self._stream)
+        return out.astype(np.float32)
+
+    def _renderer(self):
+        """The numpy renderer of the current weights: checked at the start of each stream (``reset``) and
+        rebuilt when any parameter or buffer changed since."""
+        from .fast import FastRenderer
+
+        cached = getattr(self, "_fast", None)
+        if cached is not None and self._stream is not None:
+            return cached[1]
+        key = tuple((t.data_ptr(), t._version) for t in (*self.parameters(), *self.buffers()))
+        if cached is None or cached[0] != key:
+            cached = (key, FastRenderer(self))
+            object.__setattr__(self, "_fast", cached)
+        return cached[1]
 
     def reset(self) -> None:
         self._stream = None
 
     def synthesize(self, frames: np.ndarray) -> np.ndarray:
         """(T, 2) frames -> T * HOP samples at 16 kHz, rendered in chunks through the block path."""
-        frames = np.asarray(frames, dtype=np.float32).reshape(-1, 2)
+        frames = np.asarray(frames, dtype=np.float64).reshape(-1, 2)
         saved, self._stream = self._stream, None
         try:
             out = [self.process(frames[i:i + CHUNK_FRAMES]) for i in range(0, len(frames), CHUNK_FRAMES)]
