@@ -11,7 +11,7 @@
 3. Real-time factor on one thread: offline, in 20 ms blocks of controls, and live voice -> timbre in 20 ms
    blocks; beside the same run's numpy sine-bank resynthesis of the same frames (reference work).
 4. Training: steps, CPU and wall minutes, held-out loss (from the zoo card).
-5. Sound effects: correlation of the flame's motion-energy envelope with the effect's loudness envelope (1 s
+5. Sound effects (fire preset on the flames, water preset on the water clips): correlation of the flame's motion-energy envelope with the effect's loudness envelope (1 s
    windows), beside the same sound against the energy shifted by half the clip (chance); crackles: share of
    motion events with an onset of the crackle band (> 3 kHz) within one frame, beside random times (chance).
 """
@@ -40,6 +40,8 @@ CORPORA = ROOT.parent / "shared" / "corpora"
 MEDIA = ROOT.parent / "shared" / "media"
 FIRES = [MEDIA / "video" / "fire_a.mp4", MEDIA / "video" / "fire_b.mp4", CORPORA / "nature" / "candle.mp4",
          CORPORA / "nature" / "candle_phone.mp4", CORPORA / "nature" / "brush_fire_smoke.mp4"]
+WATERS = [CORPORA / "nature" / "waterfall.mp4", CORPORA / "nature" / "river_boat.mp4",
+          CORPORA / "nature" / "pouring_water_example_video.mp4"]
 CORPUS_OF = {"violin": "violin", "flute": "flute", "alto_sax": "alto_sax"}
 
 
@@ -157,9 +159,9 @@ def realtime(model: Timbre, seconds: float = 10.0) -> dict:
             "numpy sine bank (reference) x": ref}
 
 
-def sfx_sync(path: Path) -> dict:
+def sfx_sync(path: Path, preset: str = "fire") -> dict:
     clip = xmedia.load(path)
-    trace = xmedia.translate(clip, "audio", style="sfx", trace=True, seed=0)
+    trace = xmedia.translate(clip, "audio", style="sfx", preset=preset, trace=True, seed=0)
     motion, audio = trace["motion"], trace.output
     rate = float(motion.rate_hz)
     x, hop = audio.mono(), audio.sample_rate_hz / rate
@@ -226,6 +228,13 @@ def main(argv=None) -> int:
         print(f"  {row['clip']:24s} {row['envelope r']:7.3f} {row['r shifted (chance)']:7.3f} {row['events']:7d} "
               f"{row['crackle within 1 frame']:8.3f} {row['random times (chance)']:7.3f}")
     results["sfx"] = rows
+    print("\n== water preset")
+    for path in WATERS:
+        if path.exists():
+            row = sfx_sync(path, "water")
+            rows.append(row)
+            print(f"  {row['clip']:24s} {row['envelope r']:7.3f} {row['r shifted (chance)']:7.3f} {row['events']:7d} "
+                  f"{row['crackle within 1 frame']:8.3f} {row['random times (chance)']:7.3f}")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=float))
     return 0

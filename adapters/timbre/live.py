@@ -33,6 +33,7 @@ class LiveImprint:
         self.model = load_timbre(timbre)
         stats = self.model.range_stats()
         self.low_hz, self.high_hz = stats["f0_range_hz"]
+        self.median_hz = stats["f0_median_hz"]
         self.octave = (int(np.round(np.log2(stats["f0_median_hz"] / input_median_hz))) if octave == "auto"
                        else int(octave))
         q = np.asarray(stats["loudness_quantiles_db"])
@@ -98,7 +99,7 @@ class LiveImprint:
             voiced = p >= self.threshold and level > -60.0
             if voiced:
                 self._last_f0 = f
-            pitch = self._last_f0 if self._last_f0 is not None else self.model.range_stats()["f0_median_hz"]
+            pitch = self._last_f0 if self._last_f0 is not None else self.median_hz
             pitch = float(fold_into(np.array([pitch * 2.0 ** self.octave]), self.low_hz, self.high_hz)[0])
             fade = np.clip((p - 0.3) / 0.3, 0.0, 1.0)
             level = level + self.gain_db + (0.0 if voiced else 40.0 * (fade - 1.0))

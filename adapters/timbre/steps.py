@@ -7,7 +7,7 @@
   from a motion channel, loudness from the motion energy). Selected by ``timbre=`` too, so
   ``translate(video, "audio", timbre="violin")`` runs video -> motion -> performance -> audio.
 - ``sfx`` (decoder, ``motion -> audio``): procedural fire, water or wind sound driven by the motion. Selected
-  by ``style="sfx"`` (without ``timbre``), so ``translate(video, "audio", style="sfx")`` runs
+  by ``style="sfx"`` or a ``preset`` (without ``timbre``), so ``translate(video, "audio", style="sfx")`` runs
   video -> [flow-motion] motion -> [sfx] audio instead of the composer.
 
 The ``when=`` predicates (``xmedia.routing.Step``) keep these steps out of every other translation.
@@ -28,7 +28,8 @@ def wants_timbre(options: dict) -> bool:
 
 
 def wants_sfx(options: dict) -> bool:
-    return options.get("style") == "sfx" and options.get("timbre") is None
+    asked = options.get("style") == "sfx" or options.get("preset") is not None
+    return asked and options.get("timbre") is None
 
 
 @step("audio", "controls:timbre", name="pitch-loudness", cost=0.5, kind="encoder",
