@@ -1,9 +1,10 @@
-"""The shipped timbres: ``python -m xmedia.zoo.build timbre`` trains ``violin`` and ``flute`` (at most 5.5 and 4
+"""The shipped timbres: ``python -m xmedia.zoo.build timbre`` trains ``violin`` and ``flute`` (at most 5 and 3.5
 CPU minutes on one core) from ``../shared/corpora/timbre/`` and writes their zoo entries (no route step: a timbre
 is loaded by name, ``--timbre violin``).
 
 Both folders hold single notes of the University of Iowa Musical Instrument Samples; whole notes are held out
-(15 %, seeded) for early stopping and for the numbers in the model card.
+(15 %, seeded) for early stopping and for the numbers in the model card. The training notes' pitch is tracked
+with YIN (the notes are clean and single; torchcrepe would take most of the CPU budget on this machine).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import torch
 
 from xmedia.adapters.timbre.model import Timbre
+from xmedia.adapters.timbre.train import write_loss_report
 from xmedia.pretrained import WEIGHTS_NAME
 
 from . import ZOO_DIR
@@ -22,8 +24,8 @@ DEFAULT_CORPORA = ZOO_DIR.parents[1] / "shared" / "corpora"  # as zoo/build.py (
 LICENCE = ("weights Apache-2.0; trained on the University of Iowa Musical Instrument Samples (free to use, "
            "https://theremin.music.uiowa.edu/MIS.html)")
 SHIPPED = {  # name: (corpus folder, minutes of training at most, description)
-    "violin": ("violin", 5.5, "arco notes, sul A/D/G/E, ff"),
-    "flute": ("flute", 4.0, "vibrato notes, ff"),
+    "violin": ("violin", 5.0, "arco notes, sul A/D/G/E, ff"),
+    "flute": ("flute", 3.5, "vibrato notes, ff"),
 }
 
 
@@ -33,9 +35,8 @@ def build_timbre(name: str, corpora_dir=DEFAULT_CORPORA, progress: bool | None =
     torch.manual_seed(seed)
     model = Timbre(seed=seed)
     out = ZOO_DIR / name / "1"
-    out.mkdir(parents=True, exist_ok=True)
     result = model.fit(data, max_minutes=minutes, max_steps=3000, seed=seed, progress=bool(progress),
-                       report=out / "loss.png", clock="cpu")
+                       clock="cpu", pitch="yin")
     card = {
         "title": f"{name} timbre",
         "description": f"DDSP-style {name} timbre (harmonic bank + filtered noise + learnt reverb, GRU controls); "
@@ -55,6 +56,7 @@ def build_timbre(name: str, corpora_dir=DEFAULT_CORPORA, progress: bool | None =
                      f"../shared/corpora/timbre/{folder} -o {name}/)",
     }
     model.save_pretrained(out, card=card)
+    write_loss_report(out / "loss.png", result["history"], f"{name} timbre: held-out loss {result['held_out_loss']}")
     print(f"{name}: {result['steps']} steps, {result['minutes']} min, held-out loss {result['held_out_loss']}")
     return out, model
 

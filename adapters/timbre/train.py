@@ -205,8 +205,12 @@ def evaluate(model, controls: torch.Tensor, audio: torch.Tensor) -> float:
         return float(multiscale_spectral_loss(model.render(controls)[0], audio))
 
 
-def write_loss_report(path, history: dict, title: str = "") -> Path:
+def write_loss_report(path, history: dict, title: str = "") -> Path | None:
+    """The training and held-out loss curves as a PNG (nothing when no evaluation ran)."""
     from xmedia.report import pyplot, save_figure
+
+    if not history.get("step"):
+        return None
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))

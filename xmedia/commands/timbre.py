@@ -66,12 +66,13 @@ def run_train(args) -> int:
 
     from xmedia.adapters.timbre.blend import load_timbre
     from xmedia.adapters.timbre.model import Timbre
+    from xmedia.adapters.timbre.train import write_loss_report
 
     torch.set_num_threads(1)
     out = Path(args.output)
     report = Path(args.report) if args.report else out / "loss.png"
     options = dict(max_minutes=args.minutes, max_steps=args.steps, holdout=args.holdout, pitch=args.pitch,
-                   seed=args.seed, progress=sys.stderr.isatty(), report=report)
+                   seed=args.seed, progress=sys.stderr.isatty())
     if args.fine_tune:
         base = load_timbre(args.fine_tune)
         model = base.__class__(**base.config)
@@ -79,7 +80,6 @@ def run_train(args) -> int:
         options["learning_rate"] = 3e-4
     else:
         model = Timbre(seed=args.seed)
-    report.parent.mkdir(parents=True, exist_ok=True)
     result = model.fit(args.data, **options)
     card = {"title": out.name or "timbre",
             "description": f"timbre trained on {args.data}; held-out multi-scale spectral loss "
@@ -88,7 +88,8 @@ def run_train(args) -> int:
                     f"{', '.join(result['held_out_files'])}",
             "objective": "multi-scale spectral loss, early stopping on the held-out files",
             "reproduce": "xmedia train timbre " + " ".join(sys.argv[3:])}
-    model.save_pretrained(out, card=card)
+    model.save_pretrained(out, card=card)  # replaces the folder: the loss curves are written after it
+    write_loss_report(report, result["history"], f"timbre training: best held-out loss {result['held_out_loss']}")
     print(f"wrote {out} ({result['steps']} steps, {result['minutes']} min, held-out loss {result['held_out_loss']}; "
           f"loss curves {report})")
     if result["skipped"]:
