@@ -184,7 +184,13 @@ def test_numpy_renderer_matches_the_torch_graph(violin):
     with torch.no_grad():
         graph = violin.render(torch.tensor(frames, dtype=torch.float32)[None])[0][0].numpy()
     fast = violin.synthesize(frames)
-    assert np.abs(graph - fast).max() < 0.01 * np.abs(graph).max()
+    # the fast path masks a harmonic crossing 0.95 x Nyquist for its whole 5 ms frame, the graph per sample
+    assert np.abs(graph - fast).max() < 0.02 * np.abs(graph).max()
+    low = frames.copy()
+    low[:, 0] = np.linspace(150, 300, 40)  # no harmonic near Nyquist: the two agree closely
+    with torch.no_grad():
+        graph = violin.render(torch.tensor(low, dtype=torch.float32)[None])[0][0].numpy()
+    assert np.abs(graph - violin.synthesize(low)).max() < 0.01 * np.abs(graph).max()  # float32 vs float64
 
 
 # -- training and bad input ------------------------------------------------------------------------------------

@@ -44,6 +44,17 @@ def _exp_sigmoid(x):
     return 2 * _sigmoid(x) ** LOG10 + 1e-7
 
 
+def _sine_series(phase: np.ndarray, start: np.ndarray, slope: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """sum_k a_k * sin(k * phase) with a_k ramping per frame (``start[k] + w * slope[k]``; phase (frames, HOP)),
+    by Clenshaw's recurrence: no sine per harmonic, only multiply-adds."""
+    c2 = 2.0 * np.cos(phase)
+    b1 = np.zeros_like(phase)
+    b2 = np.zeros_like(phase)
+    for a0, da in zip(start[::-1], slope[::-1]):
+        b1, b2 = a0[:, None] + w * da[:, None] + c2 * b1 - b2, b1
+    return b1 * np.sin(phase)
+
+
 class FastRenderer:
     def __init__(self, timbre):
         sd = {k: v.detach().cpu().numpy().astype(np.float64) for k, v in timbre.state_dict().items()}
@@ -98,17 +109,25 @@ class FastRenderer:
         amp, dist, noise, hidden = self.controls(frames, state.hidden)
         per_frame = np.concatenate([frames[:, :1], amp, dist, noise], axis=-1)
         prev = np.concatenate([per_frame[:1] if state.last is None else state.last[None], per_frame[:-1]], axis=0)
-        samples = (prev[:, None] + self.ramp_w * (per_frame - prev)[:, None]).reshape(-1, per_frame.shape[1])
-        f0 = samples[:, 0]
-        dist_s = samples[:, 2:2 + self.k] * (f0[:, None] * self.ks < SAMPLE_RATE_HZ / 2 * 0.95)
-        dist_s = dist_s / np.maximum(dist_s.sum(-1, keepdims=True), 1e-7)
+        w = self.ramp_w[0, :, 0][None, :]  # (1, HOP): sample j of a frame is w_j of the way to the frame's value
+        f0 = (prev[:, :1] + w * (per_frame[:, :1] - prev[:, :1])).reshape(-1)
+        # Harmonic amplitudes per frame (both ends of each frame's ramp), masked below Nyquist for the higher of
+        # the two pitches: the same sound as ramping per sample, without (samples x harmonics) arrays.
+        top = np.maximum(prev[:, 0], per_frame[:, 0])[:, None] * self.ks < SAMPLE_RATE_HZ / 2 * 0.95
+        ends = []
+        for rows in (prev, per_frame):
+            d = rows[:, 2:2 + self.k] * top
+            ends.append(rows[:, 1:2] * d / np.maximum(d.sum(-1, keepdims=True), 1e-7))
         phase = np.cumsum(2 * np.pi * f0 / SAMPLE_RATE_HZ) + state.phase
         end = float(np.remainder(phase[-1], 2 * np.pi))
-        phase = np.remainder(phase, 2 * np.pi)
-        harm = (np.sin(phase[:, None] * self.ks) * (samples[:, 1:2] * dist_s)).sum(-1)
+        harm = _sine_series(np.remainder(phase, 2 * np.pi).reshape(-1, HOP), ends[0].T, (ends[1] - ends[0]).T, w)
         idx = (np.arange(len(f0)) + state.position) % self.noise.shape[1]
-        noisy = (samples[:, 2 + self.k:] * self.noise[:, idx].T).sum(-1)
-        wet, tail = self._reverb(harm + noisy, state.tail)
+        tables = self.noise[:, idx].reshape(self.bands, -1, HOP)
+        n0, dn = prev[:, 2 + self.k:].T, (per_frame - prev)[:, 2 + self.k:].T
+        noisy = np.zeros_like(tables[0])
+        for b in range(self.bands):
+            noisy += (n0[b][:, None] + w * dn[b][:, None]) * tables[b]
+        wet, tail = self._reverb(harm.reshape(-1) + noisy.reshape(-1), state.tail)
         return wet, FastState(per_frame[-1], end, state.position + len(wet), tail, hidden)
 
     def _reverb(self, dry: np.ndarray, tail):

@@ -124,13 +124,9 @@ def yin_blocks(blocks: np.ndarray, threshold: float = 0.15,
     frames = len(blocks)
     half = n = WINDOW // 2
     blocks = blocks - blocks.mean(axis=1, keepdims=True)
-    # sum_j x[j] x[j + tau] (j < n) by FFT, one row at a time: batched FFTs round differently with the batch's
-    # size, and a live block's few frames must give exactly the offline numbers
-    cross = np.empty((frames, half))
-    for r in range(frames):
-        spec = np.fft.rfft(blocks[r], 2 * WINDOW)
-        head = np.fft.rfft(blocks[r, :n], 2 * WINDOW)
-        cross[r] = np.fft.irfft(np.conj(head) * spec, 2 * WINDOW)[:half]
+    spec = np.fft.rfft(blocks, 2 * WINDOW)
+    head = np.fft.rfft(blocks[:, :n], 2 * WINDOW)
+    cross = np.fft.irfft(np.conj(head) * spec, 2 * WINDOW)[:, :half]  # sum_j x[j] x[j + tau], j < n
     sq = np.concatenate([np.zeros((frames, 1)), np.cumsum(blocks * blocks, axis=1)], axis=1)
     taus = np.arange(half)
     diff = np.maximum(sq[:, n:n + 1] + sq[:, taus + n] - sq[:, taus] - 2 * cross, 0.0)
