@@ -70,3 +70,19 @@ def test_bad_sfx_requests():
         motion_to_sfx(Motion(np.ones((1, 1)), 10), preset="fire")
     still = motion_to_sfx(Motion(np.zeros((20, 1)), 10, channels=("energy",)))
     assert np.isfinite(still.samples).all() and np.abs(still.samples).max() == 0.0
+
+
+def test_motion_plays_a_trained_timbre():
+    """A timbre "played" by motion: loudness follows the motion energy, pitch the rising channel, on a scale."""
+    rate = 25
+    t = np.arange(150) / rate
+    energy = 0.5 + 0.5 * np.sin(2 * np.pi * t / 3.0)
+    rising = np.clip(np.sin(2 * np.pi * t / 2.0), 0, None)
+    motion = Motion(np.stack([energy, rising], 1), rate, channels=("energy", "rising"))
+    route = xmedia.plan(motion, "audio", options={"timbre": "flute"})
+    assert route.nodes == ["motion", "controls:timbre", "audio"]
+    audio = route.run(motion, timbre="flute")
+    assert abs(float(audio.duration_s) - 6.0) < 0.01 and np.isfinite(audio.samples).all()
+    loud = loudness_per_frame(audio, rate, len(t))
+    r = np.corrcoef(motion_envelope(energy, rate, 0.5), motion_envelope(loud, rate, 0.5))[0, 1]
+    assert r > 0.7, f"loudness vs motion energy r = {r:.2f}"
