@@ -15,6 +15,7 @@ import numpy as np
 from .performance import HOP, SAMPLE_RATE_HZ
 
 LOG10 = math.log(10)
+SMALL_BLOCK = 2048  # samples: below this, vectorise over harmonics and bands instead of looping
 
 
 @dataclass
@@ -47,6 +48,10 @@ def _exp_sigmoid(x):
 def _sine_series(phase: np.ndarray, start: np.ndarray, slope: np.ndarray, w: np.ndarray) -> np.ndarray:
     """sum_k a_k * sin(k * phase) with a_k ramping per frame (``start[k] + w * slope[k]``; phase (frames, HOP)),
     by Clenshaw's recurrence: no sine per harmonic, only multiply-adds."""
+    if phase.size <= SMALL_BLOCK:  # a live block: one vectorised sine matrix beats K small loop steps
+        amps = start.T[:, None, :] + w[..., None] * slope.T[:, None, :]
+        powers = np.cumprod(np.broadcast_to(np.exp(1j * phase)[..., None], amps.shape), axis=-1)  # e^{ik phase}
+        return (powers.imag * amps).sum(-1)
     c2 = 2.0 * np.cos(phase)
     b1 = np.zeros_like(phase)
     b2 = np.zeros_like(phase)
@@ -124,9 +129,12 @@ class FastRenderer:
         idx = (np.arange(len(f0)) + state.position) % self.noise.shape[1]
         tables = self.noise[:, idx].reshape(self.bands, -1, HOP)
         n0, dn = prev[:, 2 + self.k:].T, (per_frame - prev)[:, 2 + self.k:].T
-        noisy = np.zeros_like(tables[0])
-        for b in range(self.bands):
-            noisy += (n0[b][:, None] + w * dn[b][:, None]) * tables[b]
+        if len(f0) <= SMALL_BLOCK:
+            noisy = ((n0[:, :, None] + w[None] * dn[:, :, None]) * tables).sum(0)
+        else:
+            noisy = np.zeros_like(tables[0])
+            for b in range(self.bands):
+                noisy += (n0[b][:, None] + w * dn[b][:, None]) * tables[b]
         wet, tail = self._reverb(harm.reshape(-1) + noisy.reshape(-1), state.tail)
         return wet, FastState(per_frame[-1], end, state.position + len(wet), tail, hidden)
 
