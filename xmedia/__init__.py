@@ -44,8 +44,9 @@ def translate(x, to, via=None, bridge=None, trace=False, **options):
     return import_module(".routing", __name__).translate(x, to, via=via, bridge=bridge, trace=trace, **options)
 
 
-def plan(x, to, via=None, bridge=None):
-    return import_module(".routing", __name__).plan(x, to, via=via, bridge=bridge)
+def plan(x, to, via=None, bridge=None, options=None):
+    """The route ``translate`` would run for these ``options`` (options may select steps: ``style="sfx"``)."""
+    return import_module(".routing", __name__).plan(x, to, via=via, bridge=bridge, options=options)
 
 
 def routes():

@@ -97,13 +97,13 @@ def cmd_translate(args) -> int:
     for area in areas():
         if hasattr(area, "check_output"):
             area.check_output(args, x, to)
-    route = plan(x, to, via=args.via, bridge=args.bridge)
     options = parse_options(args.option)
-    if args.seed is not None and "seed" in route.options():  # a route with no randomness ignores --seed
-        options["seed"] = args.seed
     for area in areas():
         if hasattr(area, "translate_options"):
             options.update(area.translate_options(args, to))
+    route = plan(x, to, via=args.via, bridge=args.bridge, options=options)  # options may select steps (style=sfx)
+    if args.seed is not None and "seed" in route.options():  # a route with no randomness ignores --seed
+        options["seed"] = args.seed
     if "progress" in route.options():
         options.setdefault("progress", sys.stderr.isatty())  # bars for people, not for logs
     try:

@@ -51,7 +51,10 @@ class Step:
     ``target`` is a callable or a ``"module:attr"`` reference to one (a class named that way is instantiated
     once, with its default config). ``accepts(x)`` may refuse an input (a video with no audio track);
     ``only_for`` restricts the step to routes that end at one of those nodes; ``available()`` says whether
-    its weights/libraries are present (unavailable steps are skipped unless asked for by name).
+    its weights/libraries are present (unavailable steps are skipped unless asked for by name). ``when`` is a
+    predicate on the translation's options: such a step is used only when the options select it
+    (``when(options)`` is true), and then the planner takes a route through a selected step when one exists
+    (``style="sfx"`` picks the motion-driven sound effects, ``timbre="violin"`` the timbre decoder).
     """
 
     name: str
@@ -64,6 +67,7 @@ class Step:
     accepts: Callable[[Any], bool] | None = None
     only_for: tuple[str, ...] | None = None
     available: Callable[[], bool] | None = None
+    when: Callable[[dict], bool] | None = None
     _loaded: dict = field(default_factory=dict, repr=False)
 
     def load(self) -> Callable[..., Any]:
@@ -92,7 +96,7 @@ class Step:
 
 
 def step(src: str, dst: str, *, name: str | None = None, cost: float = 1.0, kind: str = "bridge",
-         description: str | None = None, accepts=None, only_for=None, available=None):
+         description: str | None = None, accepts=None, only_for=None, available=None, when=None):
     """Declare ``fn(x, **options)`` as a route step: ``@step(src="video", dst="space:perceptual", cost=1)``.
 
     The function is returned unchanged (still callable directly); its ``__xmedia_step__`` is the ``Step`` the
@@ -102,7 +106,8 @@ def step(src: str, dst: str, *, name: str | None = None, cost: float = 1.0, kind
         doc = (inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " ")
         fn.__xmedia_step__ = Step(name or fn.__name__.replace("_", "-"), src, dst, fn, cost=cost, kind=kind,
                                   description=description or doc, accepts=accepts,
-                                  only_for=tuple(only_for) if only_for else None, available=available)
+                                  only_for=tuple(only_for) if only_for else None, available=available,
+                                  when=when)
         return fn
 
     return declare
@@ -246,27 +251,40 @@ class Registry:
     def nodes(self) -> set[str]:
         return {s.src for s in self.steps.values()} | {s.dst for s in self.steps.values()}
 
-    def plan(self, src: str, dst: str, via: Iterable[str] = (), x: Any = None, bridge: Step | None = None) -> Route:
-        """Cheapest route from ``src`` to ``dst`` through every node/step named in ``via`` (in order)."""
+    def plan(self, src: str, dst: str, via: Iterable[str] = (), x: Any = None, bridge: Step | None = None,
+             options: dict | None = None) -> Route:
+        """Cheapest route from ``src`` to ``dst`` through every node/step named in ``via`` (in order).
+
+        ``options`` (the translation's options) select the steps declared with ``when``: a route through one of
+        the selected steps is preferred; a step whose ``when`` does not hold is not used."""
         via = [node_name(v) for v in via]
         steps = list(self.steps.values()) + ([bridge] if bridge is not None else [])
         must = list(via) + ([bridge.name] if bridge is not None else [])
         named = set(must)
+        selected = {s.name for s in steps if s.when is not None and s.when(dict(options or {}))}
         usable = [
             s
             for s in steps
             if (s.only_for is None or dst in s.only_for)
+            and (s.when is None or s.name in selected or s.name in named)
             and (s.is_available() or s.name in named or s.src in named or s.dst in named)
         ]
-        # Dijkstra over (node, how many `must` items are satisfied so far, first step taken?).
-        heap, seen, counter = [(0.0, 0, src, 0, ())], set(), 1
+        for need_selected in ((True, False) if selected else (False,)):
+            route = self._search(src, dst, must, usable, x, selected if need_selected else None)
+            if route is not None:
+                return route
+        self._raise_no_route(src, dst, via, bridge)
+
+    def _search(self, src, dst, must, usable, x, selected) -> Route | None:
+        # Dijkstra over (node, how many `must` items are satisfied so far, a selected step taken?).
+        heap, seen, counter = [(0.0, 0, src, 0, selected is None, ())], set(), 1
         while heap:
-            cost, _, node, k, path = heapq.heappop(heap)
-            if node == dst and k == len(must) and path:
+            cost, _, node, k, took, path = heapq.heappop(heap)
+            if node == dst and k == len(must) and took and path:
                 return Route(list(path))
-            if (node, k) in seen:
+            if (node, k, took) in seen:
                 continue
-            seen.add((node, k))
+            seen.add((node, k, took))
             for s in usable:
                 if s.src != node or (not path and x is not None and s.accepts is not None and not s.accepts(x)):
                     continue
@@ -275,9 +293,9 @@ class Registry:
                 k2 = k
                 while k2 < len(must) and must[k2] in (s.name, s.dst):
                     k2 += 1
-                heapq.heappush(heap, (cost + s.cost, counter, s.dst, k2, path + (s,)))
+                heapq.heappush(heap, (cost + s.cost, counter, s.dst, k2, took or s.name in selected, path + (s,)))
                 counter += 1
-        self._raise_no_route(src, dst, via, bridge)
+        return None
 
     def _raise_no_route(self, src, dst, via, bridge):
         reachable = sorted(n for n in self._reachable(src) if not n.startswith(("space:", "controls:")))
@@ -353,14 +371,14 @@ def bridge_step(bridge, reg: Registry) -> Step:
     return Step(name=f"custom:{type(bridge).__name__}", src=src, dst=dst, target=bridge, cost=0.0)
 
 
-def plan(x, to, via=None, bridge=None) -> Route:
-    """The route ``translate`` would run (inspect it with ``str(route)``)."""
+def plan(x, to, via=None, bridge=None, options: dict | None = None) -> Route:
+    """The route ``translate`` would run for these ``options`` (inspect it with ``str(route)``)."""
     reg = registry()
     via = [via] if isinstance(via, str) else list(via or [])
     b = bridge_step(bridge, reg) if bridge is not None else None
     if b is not None and b.name in reg.steps:
         via, b = via + [b.name], None
-    return reg.plan(source_node(x), node_name(to), via=via, x=x, bridge=b)
+    return reg.plan(source_node(x), node_name(to), via=via, x=x, bridge=b, options=options)
 
 
 def translate(x, to, via=None, bridge=None, trace: bool = False, **options):
@@ -368,7 +386,7 @@ def translate(x, to, via=None, bridge=None, trace: bool = False, **options):
 
     ``trace=True`` returns a ``Trace`` holding every intermediate value (the embedding, the decoder's
     controls...) with the result as ``trace.output``."""
-    return plan(x, to, via=via, bridge=bridge).run(x, trace=trace, **options)
+    return plan(x, to, via=via, bridge=bridge, options=options).run(x, trace=trace, **options)
 
 
 def routes() -> list[tuple[str, str, Route]]:

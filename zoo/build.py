@@ -35,6 +35,7 @@ BUILDERS = {
     "style": "xmedia.zoo.build_style:build_style",
     "text": "xmedia.zoo.build_text:build_text",
     "onsets": "xmedia.zoo.build_onsets:build_onsets",
+    "timbre": "xmedia.zoo.build_timbre:build_timbres",
 }
 CV_SPLITS = 10
 

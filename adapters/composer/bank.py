@@ -69,6 +69,10 @@ class SampleBank:
             raise ConfigError(f"bank {folder} holds no readable audio samples ({', '.join(AUDIO_SUFFIXES)})")
         return cls(out, sample_rate_hz)
 
+    def with_audio(self, name: str, audio) -> "SampleBank":
+        """This bank plus one more sample (e.g. a sustained note of a trained timbre, for the pads)."""
+        return SampleBank(self.samples + [_analyse(name, audio, self.sample_rate_hz)], self.sample_rate_hz)
+
     def of_role(self, role: str) -> list[Sample]:
         return [s for s in self.samples if s.role == role]
 

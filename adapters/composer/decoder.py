@@ -26,11 +26,14 @@ from .voices import Voices
       description="the embedded composer: DSP drums, bass, pads, plucks, textures and impacts (no weights); "
                   "style music|foley, bank=folder/ to remix your own samples")
 def compose(controls: ComposerControls, style: str = "music", seed: int | None = None, tempo: float | None = None,
-            key: str | None = None, bank=None, sample_rate_hz: int = 48000, progress: bool = False) -> Audio:
+            key: str | None = None, bank=None, sample_rate_hz: int = 48000, progress: bool = False,
+            instrument=None) -> Audio:
     """Render ``controls`` to stereo ``Audio`` of exactly ``round(duration_s * sample_rate_hz)`` samples.
 
     ``style``: ``"music"`` or ``"foley"``. ``tempo`` (bpm) and ``key`` (``"A"``, ``"F#m"``, ``"Bb minor"``)
     override the controls' global choices. ``bank``: a folder of audio samples to compose from (remix mode).
+    ``instrument``: a trained timbre (zoo name or folder, e.g. ``"violin"``) that plays the melodic notes (and,
+    in remix mode, joins the bank as a sustained note).
     The same controls and seed give the same samples.
     """
     if not isinstance(controls, ComposerControls):
@@ -54,7 +57,11 @@ def compose(controls: ComposerControls, style: str = "music", seed: int | None =
     seed = 0 if seed is None else int(seed)
     piece = Piece(controls, sr, n, np.random.default_rng(seed), root, mode, tempo_bpm)
     if bank is not None:
-        score = arrange_from_bank(piece, SampleBank.load(bank, sr), style, follow_pace=tempo is None)
+        sample_bank = SampleBank.load(bank, sr)
+        if instrument is not None:  # the timbre joins the bank as a sustained note (a pad, pitched to the key)
+            note = _instrument(instrument).sustained(48 + root, sr)
+            sample_bank = sample_bank.with_audio(f"timbre {instrument}", note)
+        score = arrange_from_bank(piece, sample_bank, style, follow_pace=tempo is None)
         reverb = {"pad": 0.3, "hits": 0.25}
     elif style == "foley":
         if not controls.events_s:
@@ -65,7 +72,7 @@ def compose(controls: ComposerControls, style: str = "music", seed: int | None =
     else:
         if tempo is not None:
             piece.controls = controls.replace(track=_flat_tempo(controls))
-        score = arrange_music(piece, Voices(sr, piece.rng), progress=progress)
+        score = arrange_music(piece, Voices(sr, piece.rng, instrument=_instrument(instrument)), progress=progress)
         reverb = {"pad": 0.5, "pluck": 0.6, "drums": 0.12, "fx": 0.35}
     out = render_score(score, reverb, duck_at=[s for s, _ in piece.event_samples()])
     assert out.shape == (n, 2)
@@ -77,3 +84,12 @@ def _flat_tempo(controls: ComposerControls) -> np.ndarray:
     track = np.array(controls.track)
     track[:, CONTROL_NAMES.index("tempo")] = float(np.median(track[:, CONTROL_NAMES.index("tempo")]))
     return track
+
+
+def _instrument(name):
+    """A trained timbre as the composer's melodic instrument (torch loads only when one is asked for)."""
+    if name is None:
+        return None
+    from xmedia.adapters.timbre.instrument import TimbreInstrument
+
+    return TimbreInstrument(name)

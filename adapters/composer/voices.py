@@ -50,8 +50,9 @@ def butter_filter(sig: np.ndarray, kind: str, cutoff_hz, sr: int, order: int = 2
 class Voices:
     """One-shot sounds (drums, impacts, plucks), rendered once per piece and cached (deterministic per seed)."""
 
-    def __init__(self, sr: int, rng: np.random.Generator):
+    def __init__(self, sr: int, rng: np.random.Generator, instrument=None):
         self.sr, self.rng, self.cache = sr, rng, {}
+        self.instrument = instrument  # e.g. a trained timbre (xmedia.adapters.timbre.instrument): plays the plucks
 
     def noise(self, n: int) -> np.ndarray:
         return (self.rng.random(n, dtype=np.float32) * 2 - 1)
@@ -108,6 +109,8 @@ class Voices:
 
     def pluck(self, midi: int, brightness: float, roughness: float) -> np.ndarray:
         key = ("pluck", midi, round(brightness, 1), round(roughness, 1))
+        if key not in self.cache and self.instrument is not None:
+            self.cache[key] = self.instrument.note(midi, 0.45, self.sr)
         if key not in self.cache:
             sr, n = self.sr, int(0.45 * self.sr)
             t = np.arange(n, dtype=np.float32) / sr

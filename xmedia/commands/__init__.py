@@ -30,6 +30,7 @@ AREAS = (
     "xmedia.commands.style",
     "xmedia.commands.text",
     "xmedia.commands.onsets",
+    "xmedia.commands.timbre",
     "xmedia.commands.train",
     "xmedia.commands.batch",
     "xmedia.commands.studio",
