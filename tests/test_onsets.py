@@ -5,11 +5,11 @@ from __future__ import annotations
 import shutil
 import warnings
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import corpus_path as corpus
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,15 +26,6 @@ from xmedia.adapters.perceptual import IDX, VideoEncoder, encode_video
 from xmedia.adapters.perceptual.audio import detect_onsets
 from xmedia.cli import main
 from xmedia.errors import MediaError, WeightsError
-
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
-
-
-def corpus(*parts) -> Path:
-    path = CORPORA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"the corpus is not at {path} (../shared/corpora beside the checkout)")
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,5 @@
 """Style transfer on photos: the shipped fast models, Gatys optimisation, blends, training, bad input, CLI."""
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,21 +13,14 @@ from xmedia.media import Image
 
 torch = pytest.importorskip("torch")
 
+from conftest import corpus_path as corpus
+
 from xmedia.adapters.style.data import read_picture, style_images  # noqa: E402
 from xmedia.adapters.style.measure import edge_f_score, ssim, style_distance  # noqa: E402
 from xmedia.adapters.style.network import StyleNet, apply_network  # noqa: E402
 from xmedia.adapters.style.optimise import optimise  # noqa: E402
 from xmedia.adapters.style.stylise import load_style, mix_styles, parse_blend  # noqa: E402
 from xmedia.process import Process  # noqa: E402
-
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora"
-
-
-def corpus(*parts) -> Path:
-    path = CORPORA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"corpus not found at {path} (it lives in ../shared/corpora beside the checkout)")
-    return path
 
 
 @pytest.fixture(scope="module")

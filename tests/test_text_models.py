@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import corpus_path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,14 +14,9 @@ from xmedia.adapters.text.model import _is_known
 from xmedia.errors import ConfigError, MediaError
 from xmedia.process import Process, load
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "text"
-
 
 def corpus(name: str) -> Path:
-    path = CORPORA / name
-    if not path.exists():
-        pytest.skip(f"corpus not found at {path} (../shared/corpora/text beside the checkout)")
-    return path
+    return corpus_path("text", name)
 
 
 @pytest.fixture(scope="module")

@@ -18,6 +18,8 @@ from xmedia.media import Audio
 
 torch = pytest.importorskip("torch")
 
+from conftest import corpus_path
+
 from xmedia.adapters.timbre import Performance, analyse  # noqa: E402
 from xmedia.adapters.timbre.blend import load_timbre, parse_blend  # noqa: E402
 from xmedia.adapters.timbre.live import LiveImprint  # noqa: E402
@@ -25,14 +27,9 @@ from xmedia.adapters.timbre.model import Timbre  # noqa: E402
 from xmedia.adapters.timbre.performance import HOP, SAMPLE_RATE_HZ, yin  # noqa: E402
 from xmedia.process import Process  # noqa: E402
 
-CORPORA = Path(__file__).resolve().parents[1].parent / "shared" / "corpora" / "timbre"
-
 
 def corpus(*parts) -> Path:
-    path = CORPORA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"timbre corpus not found at {path} (../shared/corpora/timbre beside the checkout)")
-    return path
+    return corpus_path("timbre", *parts)
 
 
 @pytest.fixture(scope="module")
