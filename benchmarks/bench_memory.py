@@ -3,8 +3,8 @@
 A long 48 kHz stereo WAV is built from a real loop of ../shared/media (repeated; written to a temporary folder
 and deleted afterwards, never committed). Each command runs in its own process; its peak RSS is the child's
 ``ru_maxrss`` (``os.wait4``). References measured in the same run: the RSS of ``import xmedia``, of
-``import torch`` (the look and robot routes run small torch bridges, so that is their floor), the same command
-on a 10 s clip (so growth with length is peak(long) - peak(10 s)) and, for ``info``, the old in-memory path
+``import torch`` (for scale: the look and robot routes run their bridges in numpy and never import it), the same
+command on a 10 s clip (so growth with length is peak(long) - peak(10 s)) and, for ``info``, the old in-memory path
 (the whole file decoded) on the longest file it can hold.
 
     python benchmarks/bench_memory.py                 # 1 hour (about 4 minutes on one core)

@@ -20,23 +20,26 @@ exponent are torch parameters and the recurrence is differentiable, so the bridg
 
 Calling convention (``xmedia.process``): ``bridge(values_tensor, rate_hz=...)`` is ``forward`` (training);
 ``bridge(motion, urdf=...)`` is ``run``, a ``Motion`` of commands for that robot (what a route step calls, e.g.
-``xmedia.translate(motion, "robot", bridge=trained)``). ``motion_to_commands`` is the route's default step
-"motion-robot": it fits the default mapping on the clip itself and runs it.
+``xmedia.translate(motion, "robot", bridge=trained)``); ``run``/``commands`` evaluate this module's weights with the
+numpy ``MotionMap`` (``bridges/motion_map.py``), which also holds the initial parameters this module starts from.
+The route's default step "motion-robot" is ``motion_map.motion_to_commands`` (re-exported here): it fits the default
+mapping on the clip itself and runs it in numpy, so the route does not import torch.
 """
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 import torch
 from torch import nn
 
 from xmedia.adapters.robot import RobotSpec
-from xmedia.errors import ConfigError
 from xmedia.media import Motion
 
 from .base import Bridge
+from .motion_map import MotionMap, StreamingNormalizer, initial_parameters, motion_to_commands
+
+__all__ = ["MotionToJoints", "MotionMap", "StreamingNormalizer", "initial_parameters", "motion_to_commands"]
 
 
 class MotionToJoints(Bridge):
@@ -53,46 +56,37 @@ class MotionToJoints(Bridge):
         self.num_features, self.num_joints, self.energy_index = num_features, num_joints, energy_index
         self.smooth_s, self.center_smooth_s = smooth_s, center_smooth_s
         self.center_fraction, self.orbit_fraction = center_fraction, orbit_fraction
-        g = torch.Generator().manual_seed(seed)
-        q, _ = torch.linalg.qr(torch.randn(max(num_features, num_joints), num_joints, generator=g))
+        initial = {k: torch.from_numpy(v) for k, v in initial_parameters(
+            num_features, num_joints, joint_scale, speed_gain_rad_s, speed_exponent, seed).items()}
         self.proj = nn.Linear(num_features, num_joints, bias=False)
-        with torch.no_grad():
-            self.proj.weight.copy_(q[:num_features].T)
-        self.log_speed_gain = nn.Parameter(torch.tensor(math.log(speed_gain_rad_s)))
-        self.speed_exponent = nn.Parameter(torch.tensor(float(speed_exponent)))
-        scale = torch.ones(num_joints) if joint_scale is None else torch.tensor(joint_scale, dtype=torch.float32)
-        self.register_buffer("joint_scale", scale.clamp_min(1e-6))
-        # orbit: joints (0,1), (2,3), ... trace circles at harmonics 1, 2, 3 (a closed Lissajous path)
-        pairs = num_joints // 2
-        pair_amp = torch.stack([scale[2 * p : 2 * p + 2].min() for p in range(pairs)]) if pairs else torch.zeros(0)
-        self.register_buffer("pair_amp_rad", pair_amp)
-        self.register_buffer("harmonic", torch.arange(1, pairs + 1, dtype=torch.float32))
-        self.orbit_phase = nn.Parameter(torch.rand(pairs, generator=g) * 2 * math.pi)
-        self.register_buffer("feature_mean", torch.zeros(num_features))
-        self.register_buffer("feature_std", torch.ones(num_features))
-        self.register_buffer("energy_ref", torch.tensor(1.0))
+        self.log_speed_gain = nn.Parameter(initial["log_speed_gain"])
+        self.speed_exponent = nn.Parameter(initial["speed_exponent"])
+        self.orbit_phase = nn.Parameter(initial["orbit_phase"])
+        for name in ("joint_scale", "pair_amp_rad", "harmonic", "feature_mean", "feature_std", "energy_ref"):
+            self.register_buffer(name, initial[name])
+        self.load_state_dict(initial)
         self.reset()
 
     # -- default mapping ---------------------------------------------------------------------------------
     @torch.no_grad()
     def fit_default(self, values: np.ndarray) -> "MotionToJoints":
-        """Standardise on ``values`` ``(T, C)`` and point ``proj`` at their principal components."""
-        x = torch.as_tensor(np.nan_to_num(np.asarray(values, dtype=np.float64)), dtype=torch.float32)
-        mean, std = x.mean(0), x.std(0, unbiased=False)
-        std = torch.where(std > 1e-9, std, torch.ones_like(std))
-        self.feature_mean.copy_(mean), self.feature_std.copy_(std)
-        z = (x - mean) / std
-        if z.shape[0] >= 2 and float(z.abs().sum()) > 0:
-            _, s, vt = torch.linalg.svd(z, full_matrices=False)
-            k = min(self.num_joints, vt.shape[0])
-            self.proj.weight[:k] = vt[:k]  # component i drives joint i (the base joints get the strongest)
-        self.energy_ref.fill_(self._reference_energy(x))
+        """Standardise on ``values`` ``(T, C)`` and point ``proj`` at their principal components (the numpy
+        ``MotionMap.fit_default``, so the route's default and this module agree exactly)."""
+        fitted = self.numpy_map().fit_default(values).parameters
+        self.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in fitted.items()})
         return self
 
-    def _reference_energy(self, x: torch.Tensor) -> float:
-        e = self._energy(x, (x - self.feature_mean) / self.feature_std)
-        pos = e[e > 0]
-        return float(pos.median()) if pos.numel() else 1.0
+    @torch.no_grad()
+    def set_normalization(self, mean: np.ndarray, std: np.ndarray, energy_ref: float | None = None) -> None:
+        """Set the feature standardisation (and the reference energy) from outside (``StreamingNormalizer``)."""
+        self.feature_mean.copy_(torch.as_tensor(mean, dtype=torch.float32))
+        self.feature_std.copy_(torch.as_tensor(std, dtype=torch.float32))
+        if energy_ref is not None:
+            self.energy_ref.fill_(float(energy_ref))
+
+    def numpy_map(self) -> MotionMap:
+        """The same map in numpy, with this module's weights."""
+        return MotionMap(**self.config, parameters={k: v.detach().cpu().numpy() for k, v in self.state_dict().items()})
 
     def _energy(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """The activity signal: the energy channel, or (for other motions) the speed of the standardised features."""
@@ -150,15 +144,10 @@ class MotionToJoints(Bridge):
         """Offline commands for ``urdf``'s joints (a ``Motion`` in [-1, 1], one channel per joint)."""
         return self.commands(motion, RobotSpec.from_urdf(urdf))
 
-    @torch.no_grad()
     def commands(self, motion: Motion, spec: RobotSpec) -> Motion:
-        """``forward`` over a whole clip, non-causal (no lag against the video), as a Motion for ``spec``."""
-        if spec.num_joints != self.num_joints or motion.values.shape[1] != self.num_features:
-            raise ConfigError(f"this bridge maps {self.num_features} features to {self.num_joints} joints; got "
-                              f"{motion.values.shape[1]} features and {spec.name} with {spec.num_joints} joints")
-        cmds = self(torch.tensor(motion.values), rate_hz=float(motion.rate_hz), causal=False).numpy()
-        return Motion(cmds.astype(np.float64), rate_hz=Fraction(motion.rate_hz), channels=spec.joint_names,
-                      units=("normalized",) * spec.num_joints, rig=spec.rig(), start_s=motion.start_s)
+        """Offline (non-causal, no lag against the video) commands for a whole clip, as a Motion for ``spec``:
+        the numpy ``MotionMap`` with this module's weights (what ``forward(..., causal=False)`` computes)."""
+        return self.numpy_map().commands(motion, spec)
 
     @torch.no_grad()
     def step(self, features: np.ndarray, dt_s: float) -> np.ndarray:
@@ -189,39 +178,3 @@ def _one_pole(x: torch.Tensor, alpha: float) -> torch.Tensor:
 
 def _zero_phase(x: torch.Tensor, alpha: float) -> torch.Tensor:
     return _one_pole(_one_pole(x, alpha).flip(0), alpha).flip(0)
-
-
-class StreamingNormalizer:
-    """Running mean/std of live features (exponential, ``time_constant_s``) for a bridge with no clip to fit on."""
-
-    def __init__(self, num_features: int, time_constant_s: float = 10.0):
-        self.mean, self.var, self.tau, self.count = np.zeros(num_features), np.ones(num_features), time_constant_s, 0
-
-    def update(self, bridge: MotionToJoints, features: np.ndarray, dt_s: float) -> None:
-        x = np.asarray(features, dtype=np.float64)
-        if not np.isfinite(x).all():
-            return
-        self.count += 1
-        a = 1.0 / self.count if self.count * dt_s < self.tau else 1 - math.exp(-dt_s / self.tau)
-        delta = x - self.mean
-        self.mean = self.mean + a * delta
-        self.var = (1 - a) * (self.var + a * delta * delta) if self.count > 1 else np.ones_like(x) * 1e-6
-        std = np.sqrt(np.maximum(self.var, 1e-12))
-        with torch.no_grad():
-            bridge.feature_mean.copy_(torch.as_tensor(self.mean, dtype=torch.float32))
-            bridge.feature_std.copy_(torch.as_tensor(np.where(std > 1e-9, std, 1.0), dtype=torch.float32))
-            if bridge.energy_index is not None and bridge.energy_index < x.size and self.mean[bridge.energy_index] > 0:
-                bridge.energy_ref.fill_(float(self.mean[bridge.energy_index]))
-
-
-def motion_to_commands(motion: Motion, urdf: str = "franka_panda", range_fraction: float = 0.3, seed: int = 0,
-                       speed_gain_rad_s: float = 0.3) -> Motion:
-    """The route step "motion-robot": fit the default mapping on ``motion`` and run it (non-causal smoothing).
-
-    A Motion of joint commands in [-1, 1] for ``urdf``, ``range_fraction`` of the way from home to the limits."""
-    spec = RobotSpec.from_urdf(urdf)
-    energy_index = motion.channels.index("energy") if "energy" in motion.channels else None
-    bridge = MotionToJoints(motion.values.shape[1], spec.num_joints, energy_index=energy_index,
-                            joint_scale=spec.half_window(range_fraction).tolist(),
-                            speed_gain_rad_s=speed_gain_rad_s, seed=seed)
-    return bridge.fit_default(motion.values).commands(motion, spec)

@@ -1,6 +1,6 @@
 """The live robot target of ``xmedia.stream`` (the ``StreamTarget`` "robot" declared in ``bridges/routes.py``).
 
-Frames -> optical-flow features (``FlowMotion``) -> bridge commands (``MotionToJoints.step``, normalised by a
+Frames -> optical-flow features (``FlowMotion``) -> bridge commands (``MotionMap.step``, numpy, normalised by a
 running ``StreamingNormalizer`` since there is no clip to fit on) -> joint targets -> jerk-limited control steps
 (``JointTargetFollower``), one ``Command`` per control period.
 """
@@ -12,7 +12,7 @@ from xmedia.adapters.optical_flow import FlowMotion
 from xmedia.adapters.robot import JointTargetFollower, RobotSpec, commands_to_targets
 from xmedia.streaming import Command
 
-from .motion_robot import MotionToJoints, StreamingNormalizer
+from .motion_map import MotionMap, StreamingNormalizer
 
 
 class RobotController:
@@ -24,9 +24,9 @@ class RobotController:
         self.spec = RobotSpec.from_urdf(urdf)
         self.range_fraction = range_fraction
         self.flow = FlowMotion(rate_hz=rate_hz, max_side=max_side)
-        self.bridge = MotionToJoints(len(self.flow.channels), self.spec.num_joints, energy_index=0,
-                                     joint_scale=self.spec.half_window(range_fraction).tolist(),
-                                     speed_gain_rad_s=speed_gain_rad_s, seed=seed)
+        self.bridge = MotionMap(len(self.flow.channels), self.spec.num_joints, energy_index=0,
+                                joint_scale=self.spec.half_window(range_fraction).tolist(),
+                                speed_gain_rad_s=speed_gain_rad_s, seed=seed)
         self.normalizer = StreamingNormalizer(len(self.flow.channels))
         self.follower = JointTargetFollower(self.spec, control_rate_hz=control_rate_hz, range_fraction=range_fraction,
                                             stall_timeout_s=stall_timeout_s)

@@ -22,9 +22,9 @@ audio_filter = Step(
 )
 
 motion_robot = Step(
-    "motion-robot", "motion", "controls:robot", "xmedia.bridges.motion_robot:motion_to_commands", cost=1.0,
+    "motion-robot", "motion", "controls:robot", "xmedia.bridges.motion_map:motion_to_commands", cost=1.0,
     kind="bridge",
-    description="MotionToJoints: motion-energy envelope -> arm speed, principal flow components -> posture",
+    description="MotionToJoints (numpy): motion-energy envelope -> arm speed, principal flow components -> posture",
 )
 
 minilm_anchors = Step(

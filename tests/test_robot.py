@@ -22,8 +22,9 @@ from xmedia.adapters.robot import (
     simulate,
     stopping_distance,
 )
+from xmedia.bridges.motion_map import MotionMap, initial_parameters
 from xmedia.bridges.motion_robot import MotionToJoints, motion_to_commands
-from xmedia.errors import ConfigError, MediaError
+from xmedia.errors import ConfigError, MediaError, WeightsError
 
 ROBOTS = ["franka_panda", "kuka_iiwa", "xarm6"]
 
@@ -286,6 +287,68 @@ def test_a_fitted_bridge_saves_and_loads_back(tmp_path):
     assert type(back) is MotionToJoints and back.config == bridge.config
     np.testing.assert_array_equal(back(motion, urdf="kuka_iiwa").values, bridge(motion, urdf="kuka_iiwa").values)
 
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 6), st.sampled_from([6, 7]), st.integers(1, 120),
+       st.sampled_from([0, None]), st.booleans())
+def test_numpy_map_equals_the_torch_module(seed, c, j, n, energy_index, fit):
+    """The route's numpy MotionMap and the trainable MotionToJoints compute the same commands for the same
+    parameters (initial, fitted, or moved away from both as training would), offline and causal."""
+    import torch
+
+    rng = np.random.default_rng(seed)
+    values = np.abs(rng.normal(0, 1, (n, c))) * rng.uniform(0.01, 10)
+    rate = float(rng.choice([10, 24, 60]))
+    scale = rng.uniform(0.2, 1.5, j).tolist()
+    bridge = MotionToJoints(c, j, energy_index=energy_index, joint_scale=scale, seed=seed % 1000)
+    init = initial_parameters(c, j, scale, seed=seed % 1000)
+    assert all(np.array_equal(bridge.state_dict()[k].numpy(), v) for k, v in init.items())
+    if fit:
+        bridge.fit_default(values)
+    with torch.no_grad():
+        for p in bridge.parameters():
+            p.add_(torch.from_numpy(rng.normal(0, 0.1, tuple(p.shape)).astype(np.float32)))
+    numpy_map = MotionMap(**bridge.config, parameters={k: v.numpy() for k, v in bridge.state_dict().items()})
+    for causal in (False, True):
+        with torch.no_grad():
+            want = bridge(torch.from_numpy(values), rate_hz=rate, causal=causal).numpy()
+        np.testing.assert_allclose(numpy_map.forward(values, rate, causal=causal), want, atol=2e-4)
+    motion = xmedia.Motion(values, rate_hz=rate, channels=("energy",) + tuple(f"c{i}" for i in range(1, c)))
+    spec = RobotSpec.from_urdf("xarm6" if j == 6 else "franka_panda")
+    np.testing.assert_array_equal(bridge.commands(motion, spec).values, numpy_map.forward(values, rate, causal=False))
+    steps = np.array([numpy_map.step(v, 1 / rate) for v in values])
+    bridge.reset()
+    np.testing.assert_allclose(steps, [bridge.step(v, 1 / rate) for v in values], atol=2e-4)
+
+
+def test_numpy_map_loads_a_saved_bridge_and_refuses_other_classes(tmp_path):
+    from xmedia.bridges.soundtrack import PerceptualToComposer
+
+    rng = np.random.default_rng(4)
+    motion = xmedia.Motion(np.abs(rng.normal(size=(40, 4))), rate_hz=25, channels=("energy", "a", "b", "c"))
+    bridge = MotionToJoints(4, 7, joint_scale=[0.4] * 7, seed=2, smooth_s=0.2).fit_default(motion.values)
+    bridge.save_pretrained(tmp_path / "mtj")
+    loaded = MotionMap.from_pretrained(tmp_path / "mtj")
+    assert loaded.smooth_s == 0.2
+    np.testing.assert_array_equal(loaded.run(motion).values, bridge.run(motion).values)
+    PerceptualToComposer().save_pretrained(tmp_path / "other")
+    with pytest.raises(WeightsError, match="MotionToJoints"):
+        MotionMap.from_pretrained(tmp_path / "other")
+
+
+def test_the_default_robot_route_needs_no_torch(media):
+    """Flame video -> motion -> robot, the default route (optical flow, the numpy map, the follower), runs without
+    importing torch (``import torch`` alone is about 630 MB, over a long file's whole memory budget)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, xmedia; m = xmedia.translate(xmedia.load(sys.argv[1]), to='motion'); "
+            "t = xmedia.translate(m, 'robot', urdf='franka_panda'); "
+            "print(type(m).__name__, type(t).__name__, len(t.positions) > 0, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(media("video", "fire_a.mp4"))],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["Motion", "Trajectory", "True", "False"]
 
 # ---------------------------------------------------------------------------------------------- streaming
 def test_simulated_stream_is_safe_and_ends_at_rest(media):

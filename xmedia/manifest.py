@@ -120,6 +120,19 @@ def items(source, extensions=MEDIA_EXT) -> list[ManifestItem]:
     raise ConfigError(f"{source}: no such file or folder; give a folder of media files or a JSON-lines manifest")
 
 
+def manifest_files(path, extensions=None) -> list[Path]:
+    """The input files a manifest lists, in its order, for a trainer's ``--data``; an input that is missing or
+    (with ``extensions``) not of those kinds is a ``ConfigError`` naming the manifest's file and line."""
+    found = []
+    for item in read_manifest(path):
+        if not item.input.is_file():
+            raise ConfigError(f"{item.where}: {item.input}: no such file")
+        if extensions is not None and item.input.suffix.lower() not in extensions:
+            raise ConfigError(f"{item.where}: {item.input.name} is not one of {', '.join(extensions)}")
+        found.append(item.input)
+    return found
+
+
 def write_manifest(path, rows) -> Path:
     """Write rows (dicts with ``input``, or ``ManifestItem``s) as a JSON-lines manifest, atomically."""
     lines = []

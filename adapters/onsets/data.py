@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from xmedia.errors import MediaError
+from xmedia.manifest import is_manifest, manifest_files
 from xmedia.media import Audio, Video
 
 from ..perceptual.audio import encode_audio
@@ -53,7 +54,10 @@ def load_clip(path) -> Video:
 
 
 def video_files(folder) -> list[Path]:
+    """A folder's videos (recursively), a JSON-lines manifest's inputs (``xmedia.manifest``) or one video."""
     folder = Path(folder)
+    if is_manifest(folder):
+        return manifest_files(folder, VIDEO_EXTENSIONS)
     if folder.is_file():
         return [folder]
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS)

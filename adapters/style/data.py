@@ -1,8 +1,9 @@
 """Pictures for style training and validation of style images: content photos/frames and the style source.
 
-``content_images(paths)`` reads photos and evenly spaced frames of videos (a folder is searched for both);
-``style_images(source)`` reads a painting, or a film clip's frames as the style source. Each picture is checked
-(``check_style_picture``): a flat, tiny, huge, grayscale or alpha image gets a clear error or a correct result.
+``content_images(paths)`` reads photos and evenly spaced frames of videos (a folder is searched for both, a
+``.jsonl`` manifest lists them); ``style_images(source)`` reads a painting, or a film clip's frames as the style
+source. Each picture is checked (``check_style_picture``): a flat, tiny, huge, grayscale or alpha image gets a clear
+error or a correct result.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from xmedia.errors import ConfigError, MediaError
 from xmedia.io import load
+from xmedia.manifest import is_manifest, manifest_files
 from xmedia.media import Image, Video, downscale
 
 IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -108,19 +110,28 @@ def video_frames(source, count: int, max_side: int) -> list[np.ndarray]:
     return [f.rgb.copy() for f in video.iter_frames(max_side=max_side) if f.index in wanted]
 
 
-def content_images(sources, max_side: int = 320, frames_per_video: int = 12) -> list[np.ndarray]:
-    """Training pictures: photos and video frames from files or folders (searched recursively)."""
+def content_files(sources) -> list[Path]:
+    """The photo and video files of ``sources``: files, folders (searched recursively) and JSON-lines
+    manifests (``xmedia.manifest``, their inputs in order); pictures given as arrays are left out."""
     files: list[Path] = []
     for src in [sources] if isinstance(sources, (str, Path)) else list(sources):
         if isinstance(src, np.ndarray):
             continue
         p = Path(src)
-        if p.is_dir():
+        if is_manifest(p):
+            files += manifest_files(p, IMAGE_EXT + VIDEO_EXT)
+        elif p.is_dir():
             files += sorted(f for f in p.rglob("*") if f.suffix.lower() in IMAGE_EXT + VIDEO_EXT)
         elif p.is_file():
             files.append(p)
         else:
             raise ConfigError(f"training data {p}: no such file or folder")
+    return files
+
+
+def content_images(sources, max_side: int = 320, frames_per_video: int = 12) -> list[np.ndarray]:
+    """Training pictures: photos and video frames from files, folders (searched recursively) or manifests."""
+    files = content_files(sources)
     pictures = [np.asarray(s) for s in ([] if isinstance(sources, (str, Path)) else sources)
                 if isinstance(s, np.ndarray)]
     for f in files:

@@ -4,6 +4,7 @@
 invalid UTF-8 sequence (``encoding="latin-1"`` reads any bytes; ``errors="replace"`` keeps going with U+FFFD).
 ``parse_mix("a.txt:0.5,b.txt:0.5")`` and ``mix_corpora`` build a weighted mix: each corpus is repeated or cut
 (by whole lines) to its share of the mix, so a small corpus weighs as much as its weight says, not its size.
+A JSON-lines manifest (``xmedia.manifest``) lists corpora with optional weights: ``{"input": "a.txt", "weight": 0.5}``.
 ``split_text`` holds out the LAST fraction of each corpus as one contiguous block (never interleaved lines).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xmedia.errors import ConfigError, MediaError
+from xmedia.manifest import is_manifest, read_manifest
 
 TEXT_SUFFIXES = (".txt", ".md", ".text", "")
 WORD_RE = re.compile(r"\n|[^\W\d_]+(?:['’][^\W\d_]+)*|\d+|[^\w\s]", re.UNICODE)
@@ -48,8 +50,10 @@ def decode_corpus(raw: bytes, name: str = "corpus", encoding: str = "utf-8", err
 
 
 def corpus_files(path) -> list[Path]:
-    """A file, or the text files of a folder (sorted)."""
+    """A file, the text files of a folder (sorted), or the files a JSON-lines manifest lists."""
     p = Path(path)
+    if is_manifest(p):
+        return [f for f, _ in manifest_mix(p)]
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in TEXT_SUFFIXES
                        and not f.name.startswith("."))
@@ -61,9 +65,27 @@ def corpus_files(path) -> list[Path]:
     return [p]
 
 
+def manifest_mix(path) -> list[tuple[Path, float]]:
+    """The corpora a manifest lists with their shares (a line's ``weight``, default 1, split among a folder's
+    files), summing to 1; a missing input or a bad weight is a ``ConfigError`` naming the manifest's line."""
+    out = []
+    for item in read_manifest(path):
+        weight = item.fields.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight < float("inf"):
+            raise ConfigError(f"{item.where}: \"weight\" must be a positive number, got {weight!r}")
+        if not item.input.exists():
+            raise ConfigError(f"{item.where}: {item.input}: no such corpus file or folder")
+        if is_manifest(item.input):
+            raise ConfigError(f"{item.where}: {item.input.name} is a manifest; list the corpus files themselves")
+        files = corpus_files(item.input)
+        out += [(f, weight / len(files)) for f in files]
+    total = sum(w for _, w in out)
+    return [(f, w / total) for f, w in out]
+
+
 def parse_mix(spec) -> list[tuple[Path, float]]:
-    """``"a.txt:0.5,b.txt:0.5"`` (weights optional, default equal; a folder counts as its files) as
-    ``[(path, weight), ...]`` with the weights summing to 1."""
+    """``"a.txt:0.5,b.txt:0.5"`` (weights optional, default equal; a folder counts as its files, a ``.jsonl``
+    manifest as the files it lists, with their ``weight`` fields) as ``[(path, weight), ...]`` summing to 1."""
     items = spec if isinstance(spec, (list, tuple)) else [s for s in str(spec).split(",") if s.strip()]
     out = []
     for item in items:
@@ -74,13 +96,17 @@ def parse_mix(spec) -> list[tuple[Path, float]]:
             head, sep, tail = path.rpartition(":")
             if sep and head and re.fullmatch(r"[0-9.eE+-]+", tail):
                 path, weight = head, float(tail)
-        files = corpus_files(path)
+        if is_manifest(path):
+            shares = manifest_mix(path)
+        else:
+            files = corpus_files(path)
+            shares = [(f, 1.0 / len(files)) for f in files]
         w = 1.0 if weight is None else float(weight)
         if not w > 0:
             raise ConfigError(f"corpus weight must be positive, got {w} for {path}")
-        out += [(f, w / len(files)) for f in files]
+        out += [(f, w * share) for f, share in shares]
     if not out:
-        raise ConfigError("no corpus given: --data a.txt[:weight],b.txt[:weight] or a folder")
+        raise ConfigError("no corpus given: --data a.txt[:weight],b.txt[:weight], a folder or a .jsonl manifest")
     total = sum(w for _, w in out)
     return [(f, w / total) for f, w in out]
 

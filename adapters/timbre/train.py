@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from xmedia.errors import ConfigError, MediaError
+from xmedia.manifest import is_manifest, manifest_files
 
 from .performance import HOP, analyse, to_model_rate
 
@@ -39,16 +40,20 @@ class Dataset:
 
 
 def audio_files(folder) -> list[Path]:
+    """A folder's recordings (recursively), a JSON-lines manifest's inputs (``xmedia.manifest``) or one file."""
     root = Path(folder)
     if not root.exists():
         raise MediaError(f"{root} does not exist: give a folder of recordings of one instrument or voice")
+    if is_manifest(root):
+        return manifest_files(root, AUDIO_SUFFIXES)
     if root.is_file():
         return [root] if root.suffix.lower() in AUDIO_SUFFIXES else []
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
 
 
 def prepare(data, holdout: float = 0.15, seed: int = 0, pitch: str = "auto", progress: bool = False) -> Dataset:
-    """Load and analyse every recording of ``data`` (a folder, a file or a list of files); split by file."""
+    """Load and analyse every recording of ``data`` (a folder, a ``.jsonl`` manifest, a file or a list of files);
+    split by file."""
     if isinstance(data, Dataset):
         return data
     files = [Path(p) for p in data] if isinstance(data, (list, tuple)) else audio_files(data)

@@ -1,10 +1,10 @@
 """``xmedia train visual-onsets --data DIR -o OUT``: learn the picture's sound events from your own clips.
 
-DIR is a folder of videos with their own sound. Each clip's sound onsets label its frames; clips without sound
-or with a silent one are skipped and counted; a clip whose sound is offset from its picture is flagged and left
-out. The command prints the cross-validated F (by clip) beside the frame-difference baseline and chance, writes
-the model to OUT (``translate(video, to="audio", onset_model="OUT")`` or ``--option onset_model=OUT`` uses it)
-and a PNG report (OUT/report.png).
+DIR is a folder of videos with their own sound, or a ``.jsonl`` manifest listing them (``xmedia.manifest``).
+Each clip's sound onsets label its frames; clips without sound or with a silent one are skipped and counted; a
+clip whose sound is offset from its picture is flagged and left out. The command prints the cross-validated F
+(by clip) beside the frame-difference baseline and chance, writes the model to OUT (``translate(video,
+to="audio", onset_model="OUT")`` or ``--option onset_model=OUT`` uses it) and a PNG report (OUT/report.png).
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from . import Trainer
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--data", required=True, help="folder of videos with their own synchronized sound")
+    parser.add_argument("--data", required=True,
+                        help="folder of videos with their own synchronized sound, or a .jsonl manifest of them")
     parser.add_argument("-o", "--output", required=True, help="folder to save the trained model in")
     parser.add_argument("--folds", type=int, default=5, help="cross-validation folds, split by clip (default 5)")
     parser.add_argument("--epochs", type=int, default=300, help="training epochs (full batch; default 300)")

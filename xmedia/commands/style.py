@@ -145,7 +145,8 @@ def write_report(args, x, y) -> None:
 def add_train_arguments(p) -> None:
     p.add_argument("--style-image", dest="style_image", required=True, metavar="PAINTING_OR_CLIP",
                    help="the style: a painting, or a film clip (its frames are the style source)")
-    p.add_argument("--data", required=True, nargs="+", help="content photos / videos (files or folders)")
+    p.add_argument("--data", required=True, nargs="+",
+                   help="content photos / videos (files, folders or .jsonl manifests)")
     p.add_argument("-o", "--output", required=True, help="folder to save the style model in")
     p.add_argument("--steps", type=int, default=800, help="training steps (default 800)")
     p.add_argument("--size", type=int, default=256, help="training crop size in px (default 256)")

@@ -1,7 +1,8 @@
 """CLI for text as an output: ``xmedia train text``, ``xmedia generate MODEL``, ``xmedia eval MODEL --data t.txt``
 (dispatched from ``commands/train.py``) and ``xmedia translate clip.mp4 --to text -o poem.srt --model bard/``.
 
-``--data`` takes files, folders and weights: ``--data a.txt:0.7,b.txt:0.3`` trains on a weighted mix.
+``--data`` takes files, folders and weights: ``--data a.txt:0.7,b.txt:0.3`` trains on a weighted mix; a
+``.jsonl`` manifest lists corpora with their weights (``{"input": "a.txt", "weight": 0.7}`` a line).
 ``--init MODEL`` fine-tunes a copy of a trained model on the new data instead of starting afresh.
 """
 from __future__ import annotations
@@ -148,7 +149,9 @@ def eval_text(args) -> int:
 
 # -- train --------------------------------------------------------------------------------------------------
 def add_train_arguments(p) -> None:
-    p.add_argument("--data", required=True, help="corpus file(s)/folder(s), with weights: a.txt:0.7,b.txt:0.3")
+    p.add_argument("--data", required=True,
+                   help="corpus file(s)/folder(s)/.jsonl manifest(s), with weights: a.txt:0.7,b.txt:0.3 "
+                   '(a manifest line: {"input": "a.txt", "weight": 0.7})')
     p.add_argument("-o", "--output", required=True, help="folder to save the model in")
     p.add_argument("--model", choices=("markov", "gru"), default="gru", help="model kind (default gru)")
     p.add_argument("--init", help="fine-tune a copy of this trained model (folder or zoo name) instead")

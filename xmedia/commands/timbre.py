@@ -50,7 +50,8 @@ def translate_options(args, to) -> dict:
 
 
 def add_train_arguments(p) -> None:
-    p.add_argument("--data", required=True, help="folder of recordings of ONE instrument or voice (a few minutes)")
+    p.add_argument("--data", required=True,
+                   help="folder (or .jsonl manifest) of recordings of ONE instrument or voice (a few minutes)")
     p.add_argument("-o", "--output", required=True, help="folder to save the trained timbre in")
     p.add_argument("--minutes", type=float, default=20.0, help="training time limit in minutes (default 20)")
     p.add_argument("--steps", type=int, default=4000, help="maximum training steps (default 4000)")
