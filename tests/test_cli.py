@@ -45,3 +45,15 @@ def test_translate_unknown_option_is_reported(media, tmp_path, capsys):
                  "--option", "flavour=sweet"])
     assert code == 2 and "flavour" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_closed_pipe_is_not_a_traceback(media):
+    import subprocess
+    import sys
+
+    script = "import sys; from xmedia.cli import main; sys.exit(main(['info', sys.argv[1]]))"
+    proc = subprocess.Popen([sys.executable, "-c", script, str(media("video", "megamind.avi"))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head -0`: the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and "Traceback" not in err and "BrokenPipe" not in err, err

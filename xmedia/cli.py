@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -181,6 +182,9 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt as exc:
         return 143 if isinstance(exc, Terminated) else 130
+    except BrokenPipeError:  # the reader went away (xmedia info f | head): nothing more to say, no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        return 0
     except Exception:  # a bug: the traceback follows, but first say what was already written
         if written_since(mark):
             print(f"xmedia: partly done: wrote {', '.join(map(str, written_since(mark)))} before the failure",

@@ -34,7 +34,8 @@ def add_translate_arguments(parser) -> None:
     group = parser.add_argument_group("soundtrack (video -> audio)")
     flags = [
         ("--mix", dict(choices=MIXES, help="against the clip's own audio (default replace)")),
-        ("--style", dict(help="soundtrack style: music (default) or foley (event-synced hits only)")),
+        ("--style", dict(help="--to audio: music (default), foley (event-synced hits only) or sfx (sound "
+                                 "effects from motion); --to image|video: a style model (see docs/style.md)")),
         ("--tempo", dict(type=float, help="fixed tempo in bpm (default: follows the picture's pace)")),
         ("--key", dict(help="key, e.g. A, F#m, 'Bb minor' (default: from the picture's brightness and valence)")),
         ("--bank", dict(metavar="DIR", help="compose from your own audio samples in DIR (remix mode)")),
