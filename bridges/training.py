@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from torch.nn import functional as F
 
 from xmedia.errors import ConfigError
 from xmedia.report import pyplot, save_figure
+from xmedia.scale import runner as scale_runner
 
 from .av_data import VIDEO_EXT
 from .data import as_pairs
@@ -145,46 +145,6 @@ def evaluate(bridge: nn.Module, data, objective: str | None = None, split: str =
     return metrics
 
 
-# ------------------------------------------------------------------------------------------------ scale-out
-class _Local:
-    """The single-process path: what ``accelerate`` does, minus the processes."""
-
-    is_main, num_processes, device = True, 1, torch.device("cpu")
-
-    def prepare(self, *objs):
-        return objs
-
-    def backward(self, loss):
-        loss.backward()
-
-    def unwrap(self, model):
-        return model
-
-
-class _Accelerated(_Local):
-    def __init__(self):
-        from accelerate import Accelerator
-
-        self.acc = Accelerator()
-        self.is_main, self.num_processes, self.device = (self.acc.is_main_process, self.acc.num_processes,
-                                                         self.acc.device)
-
-    def prepare(self, *objs):
-        return self.acc.prepare(*objs)
-
-    def backward(self, loss):
-        self.acc.backward(loss)
-
-    def unwrap(self, model):
-        return self.acc.unwrap_model(model)
-
-
-def _runner(distributed: bool | None):
-    if distributed is None:
-        distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
-    return _Accelerated() if distributed else _Local()
-
-
 # ------------------------------------------------------------------------------------------------ training
 def _check_dims(bridge, data: Pairs, objective: str) -> None:
     name = type(bridge).__name__
@@ -264,7 +224,7 @@ def train(bridge: nn.Module, data, objective: str = "contrastive", *, epochs: in
     bs = min(batch_size, len(tr))
     loader = torch.utils.data.DataLoader(dataset, batch_size=bs, sampler=sampler,
                                          drop_last=objective == "contrastive" and len(tr) % bs == 1)
-    runner = _runner(distributed)
+    runner = scale_runner(distributed)
     model, optimizer, loader = runner.prepare(objective_mod, optimizer, loader)
     train_mean = tr.b.mean(axis=0)
 

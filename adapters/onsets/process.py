@@ -82,9 +82,15 @@ class VisualOnsets(Process):
         return encode_video(video, onset_model=self, **options)
 
     def fit(self, clips, epochs: int = 300, lr: float = 0.01, weight_decay: float = 1e-3, seed: int = 0,
-            pos_weight: float = 1.0, target: str = "onsets", spread: float = 0.5, progress=None):
-        """Train on ``clips`` (``data.ClipData``); returns the loss curve. Threshold/offset: see ``tune``."""
+            pos_weight: float = 1.0, target: str = "onsets", spread: float = 0.5, progress=None,
+            distributed: bool | None = None):
+        """Train on ``clips`` (``data.ClipData``); returns the loss curve. Threshold/offset: see ``tune``.
+        ``distributed`` (see ``xmedia.scale.runner``): each process takes its share of the clips (the averaged
+        gradient is the full batch's; the loss curve is the main process's share)."""
+        from xmedia.scale import runner
+
         torch.manual_seed(seed)
+        r = runner(distributed)
         xs = [torch.as_tensor(sequence_features(c.motion, c.fps)) for c in clips]
         ys = [torch.as_tensor(clip_targets(c, target, spread)) for c in clips]
         allx = torch.cat(xs)
@@ -92,16 +98,21 @@ class VisualOnsets(Process):
             self.mean.copy_(allx.mean(0))
             self.std.copy_(allx.std(0).clamp_min(1e-3))
         opt = torch.optim.Adam(self.parameters(), lr=lr, weight_decay=weight_decay)
+        net, opt = r.prepare(self, opt)
+        share = 1.0
+        if r.num_processes > 1 and len(xs) >= r.num_processes:  # shard the clips; DDP averages, so scale up
+            xs, ys = xs[r.process_index::r.num_processes], ys[r.process_index::r.num_processes]
+            share = float(r.num_processes)
         weight = torch.tensor(float(pos_weight))
         losses = []
         steps = range(int(epochs))
-        if progress is not None:
+        if progress is not None and r.is_main:
             steps = progress(steps)
         for _ in steps:
             opt.zero_grad()
-            loss = sum(nn.functional.binary_cross_entropy_with_logits(self(x), y, pos_weight=weight, reduction="sum")
-                       for x, y in zip(xs, ys)) / len(allx)
-            loss.backward()
+            loss = sum(nn.functional.binary_cross_entropy_with_logits(net(x), y, pos_weight=weight, reduction="sum")
+                       for x, y in zip(xs, ys)) / len(allx) * share
+            r.backward(loss)
             opt.step()
             losses.append(float(loss.detach()))
         return {"loss": losses}

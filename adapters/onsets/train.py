@@ -133,10 +133,15 @@ def group_of(name: str) -> str:
     return "grid_speech" if name.endswith(".mpg") else name
 
 
-def train(clips, folds: int = 5, seed: int = 0, epochs: int = 300, progress=None, **model_options):
-    """``(model, cross-validation result, loss curve)``: CV by clip, then the final fit on every clip."""
+def train(clips, folds: int = 5, seed: int = 0, epochs: int = 300, progress=None, distributed: bool | None = None,
+          **model_options):
+    """``(model, cross-validation result, loss curve)``: CV by clip, then the final fit on every clip.
+    ``distributed``: every fit runs data-parallel under ``torchrun`` (see ``xmedia.scale.runner``)."""
+    from xmedia.scale import is_main_process
+
     from .process import VisualOnsets
 
+    progress = progress if is_main_process() else None
     if len(clips) < 2:
         raise ConfigError(f"training needs at least 2 usable clips (cross-validation is by clip), got {len(clips)}")
 
@@ -144,8 +149,9 @@ def train(clips, folds: int = 5, seed: int = 0, epochs: int = 300, progress=None
         return VisualOnsets(**model_options)
 
     k = max(2, min(folds, len(clips)))
-    cv = cross_validate(clips, make, k=k, seed=seed, group=group_of, progress=progress, epochs=epochs)
-    model, fit = train_tuned(clips, make, seed=seed, group=group_of, epochs=epochs)
+    cv = cross_validate(clips, make, k=k, seed=seed, group=group_of, progress=progress, epochs=epochs,
+                        distributed=distributed)
+    model, fit = train_tuned(clips, make, seed=seed, group=group_of, epochs=epochs, distributed=distributed)
     return model, cv, fit["loss"]
 
 

@@ -53,8 +53,13 @@ def style_batch(pictures: list[np.ndarray], size: int) -> torch.Tensor:
     return torch.from_numpy(np.stack(out)).permute(0, 3, 1, 2).float().div_(255.0)
 
 
-def train_style(model, data, style, progress: bool = False, report=None, log_every: int = 10, **options) -> dict:
-    """Train ``model`` in place; returns ``{"steps", "seconds", "loss", "style", "content", "tv"}`` histories."""
+def train_style(model, data, style, progress: bool = False, report=None, log_every: int = 10,
+                distributed: bool | None = None, **options) -> dict:
+    """Train ``model`` in place; returns ``{"steps", "seconds", "loss", "style", "content", "tv"}`` histories.
+    ``distributed``: data-parallel under ``torchrun`` (see ``xmedia.scale.runner``); each process crops its
+    own pictures."""
+    from xmedia.scale import runner
+
     unknown = set(options) - set(DEFAULTS)
     if unknown:
         raise ConfigError(f"unknown style-training option(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
@@ -62,14 +67,17 @@ def train_style(model, data, style, progress: bool = False, report=None, log_eve
     if o["steps"] < 1 or o["size_px"] < 32 or o["batch"] < 1:
         raise ConfigError(f"steps >= 1, size_px >= 32 and batch >= 1 needed, got {o['steps']}, {o['size_px']}, "
                           f"{o['batch']}")
+    r = runner(distributed)
+    progress = progress and r.is_main
     torch.manual_seed(o["seed"])
-    rng = np.random.default_rng(o["seed"])
+    rng = np.random.default_rng(o["seed"] + r.process_index)
     pictures = content_images(data) if not _is_pictures(data) else list(data)
     styles = style_images(style)
     net = feature_network(o["features"], o["feature_seed"])
     targets = style_targets(net, style_batch(styles, o["size_px"]))
     opt = torch.optim.Adam(model.parameters(), lr=o["lr"])
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, o["steps"], eta_min=o["lr"] * 0.1)
+    gen, opt = r.prepare(model, opt)
     hist = {k: [] for k in ("step", "loss", "style", "content", "tv")}
     steps = range(o["steps"])
     if progress:
@@ -82,12 +90,12 @@ def train_style(model, data, style, progress: bool = False, report=None, log_eve
         x = _crops(pictures, o["size_px"], o["batch"], rng)
         with torch.no_grad():
             cf = net(x)
-        y = model(x)
+        y = gen(x)
         f = net(y)
         ls, lc, lt = style_loss(f, targets), content_loss(f, cf), tv_loss(y)
         loss = o["style_weight"] * ls + o["content_weight"] * lc + o["tv_weight"] * lt
         opt.zero_grad()
-        loss.backward()
+        r.backward(loss)
         opt.step()
         sched.step()
         if i % log_every == 0 or i == o["steps"] - 1:
@@ -95,12 +103,12 @@ def train_style(model, data, style, progress: bool = False, report=None, log_eve
                 hist[k].append(float(v.detach()) if torch.is_tensor(v) else float(v))
             if progress:
                 steps.set_postfix(loss=f"{float(loss):.3f}", style=f"{float(ls):.3f}", content=f"{float(lc):.3f}")
-        if time.perf_counter() - start > 60 * o["max_minutes"]:
+        if r.any(time.perf_counter() - start > 60 * o["max_minutes"]):
             break
     model.eval()
     result = {**hist, "seconds": time.perf_counter() - start, "options": o, "content_pictures": len(pictures),
               "style_pictures": len(styles)}
-    if report:
+    if report and r.is_main:
         write_loss_report(result, report)
     return result
 

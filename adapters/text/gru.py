@@ -116,9 +116,14 @@ class CharGRU(TextModel):
     def fit(self, data, max_steps: int = 4000, max_minutes: float | None = None, batch_size: int = 64,
             seq_len: int = 128, lr: float = 3e-3, warmup_steps: int = 50, weight_decay: float = 0.01,
             eval_every: int = 100, eval_chars: int = 40_000, patience: int = 5, seed: int = 0,
-            progress: bool | None = None, report=None, val_fraction: float = 0.1) -> TextTrainResult:
-        """Train in place on ``data`` (a ``Corpus``, a path or a mix spec); returns a ``TextTrainResult``."""
+            progress: bool | None = None, report=None, val_fraction: float = 0.1,
+            distributed: bool | None = None) -> TextTrainResult:
+        """Train in place on ``data`` (a ``Corpus``, a path or a mix spec); returns a ``TextTrainResult``.
+        ``distributed``: data-parallel under ``torchrun`` (see ``xmedia.scale.runner``); each process draws
+        its own windows."""
         from tqdm.auto import tqdm
+
+        from xmedia.scale import runner
 
         corpus = _as_corpus(data, val_fraction)
         with warnings.catch_warnings(record=True) as caught:
@@ -130,21 +135,24 @@ class CharGRU(TextModel):
             raise ConfigError(f"the training text has {len(train)} usable characters, fewer than the context "
                               f"seq_len + 2 = {seq_len + 2}: give more text or a smaller seq_len")
         val_text = corpus.val[:eval_chars] if corpus.val else ""
-        gen = torch.Generator().manual_seed(int(seed))
+        r = runner(distributed)
+        gen = torch.Generator().manual_seed(int(seed) + r.process_index)
         torch.manual_seed(int(seed))
         params = [p for p in self.parameters() if p.requires_grad]
         decay = [p for p in params if p.dim() >= 2]
         rest = [p for p in params if p.dim() < 2]
         opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0}],
                                 lr=lr, betas=(0.9, 0.99))
+        net, opt = r.prepare(self, opt)
         res = TextTrainResult()
         best_state, wait, t0 = None, 0, time.perf_counter()
         limit_s = None if max_minutes is None else 60.0 * float(max_minutes)
         show = progress if progress is not None else False
-        bar = tqdm(range(1, int(max_steps) + 1), desc=f"train {type(self).__name__}", unit="step", disable=not show)
+        bar = tqdm(range(1, int(max_steps) + 1), desc=f"train {type(self).__name__}", unit="step",
+                   disable=not (show and r.is_main))
         running = None
         for step in bar:
-            elapsed = time.perf_counter() - t0
+            elapsed = r.max(time.perf_counter() - t0)  # one clock for all processes: the same learning rate
             frac = max(step / max_steps, elapsed / limit_s if limit_s else 0.0)
             scale = min(1.0, step / max(1, warmup_steps)) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1))))
             for g in opt.param_groups:
@@ -153,18 +161,18 @@ class CharGRU(TextModel):
             off = torch.randint(0, len(train) - seq_len - 1, (batch_size,), generator=gen)
             idx = off[:, None] + torch.arange(seq_len + 1)
             chunk = train[idx]
-            logits, _ = self.forward(chunk[:, :-1])
+            logits, _ = net(chunk[:, :-1])
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), chunk[:, 1:].reshape(-1))
             if not torch.isfinite(loss):
                 raise ConfigError(f"the loss became {float(loss)} at step {step}: lower lr (now {lr})")
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            r.backward(loss)
             nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
             value = float(loss.detach())
             running = value if running is None else 0.95 * running + 0.05 * value
             res.steps = step
-            out_of_time = limit_s is not None and time.perf_counter() - t0 >= limit_s
+            out_of_time = r.any(limit_s is not None and time.perf_counter() - t0 >= limit_s)
             if step % eval_every == 0 or step == max_steps or out_of_time:
                 val = self.nats_per_char(val_text)["nats_per_char"] if len(val_text) > 1 else running
                 res.history.append((step, running, val, time.perf_counter() - t0))
@@ -187,7 +195,7 @@ class CharGRU(TextModel):
         res.seconds = time.perf_counter() - t0
         self.eval()
         self.result, res.model = res, self
-        if report:
+        if report and r.is_main:
             write_loss_report(res, report, title=f"{type(self).__name__} on {corpus.describe()}")
         return res
 

@@ -110,9 +110,9 @@ class Timbre(Process):
             object.__setattr__(self, "_spectra", cache)
         return cache[1]
 
-    def forward(self, frames: torch.Tensor) -> torch.Tensor:
+    def forward(self, frames: torch.Tensor, noise_offset: int = 0) -> torch.Tensor:
         """(B, T, 2) [f0_hz, loudness_db] frames -> (B, T * HOP) audio at 16 kHz (a fresh start)."""
-        return self.render(frames)[0]
+        return self.render(frames, noise_offset=noise_offset)[0]
 
     def fit(self, data, **options) -> dict:
         """Train in place on a folder of recordings (see ``xmedia.adapters.timbre.train.fit`` for the options)."""

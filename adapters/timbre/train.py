@@ -131,30 +131,36 @@ def set_range(model, recs: list[Recording]) -> None:
 
 def fit(model, data, max_minutes: float = 20.0, max_steps: int = 4000, batch_size: int = 8, segment_s: float = 0.5,
         learning_rate: float = 1e-3, holdout: float = 0.15, eval_every: int = 100, patience: int = 6,
-        seed: int = 0, pitch: str = "auto", progress: bool = False, report=None, clock: str = "wall") -> dict:
+        seed: int = 0, pitch: str = "auto", progress: bool = False, report=None, clock: str = "wall",
+        distributed: bool | None = None) -> dict:
     """Train ``model`` in place; returns the history, the held-out loss and the split.
 
     ``max_minutes`` counts wall-clock time (``clock="wall"``) or this process's CPU time (``"cpu"``: on a shared
-    machine the budget then buys the same training as on an idle one)."""
+    machine the budget then buys the same training as on an idle one). ``distributed``: data-parallel under
+    ``torchrun`` (see ``xmedia.scale.runner``); each process draws its own segments."""
+    from xmedia.scale import runner
+
     from .synth import multiscale_spectral_loss
 
     if clock not in ("wall", "cpu"):
         raise ConfigError(f"clock must be 'wall' or 'cpu', got {clock!r}")
     now = time.perf_counter if clock == "wall" else time.process_time
     eval_every = max(1, min(eval_every, max_steps // 5))
+    r = runner(distributed)
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed + r.process_index)
     started, wall_started = now(), time.perf_counter()
-    data = prepare(data, holdout=holdout, seed=seed, pitch=pitch, progress=progress)
+    data = prepare(data, holdout=holdout, seed=seed, pitch=pitch, progress=progress and r.is_main)
     set_range(model, data.train)
     frames = max(8, int(round(segment_s * 16000 / HOP)))
     val_c, val_a = segments(data.held_out, frames, 16, np.random.default_rng(seed + 1))
     opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.98)
+    net, opt = r.prepare(model, opt)
     history = {"step": [], "train": [], "held_out": []}
     best, best_state, waited, running = float("inf"), None, 0, []
     bar = None
-    if progress:
+    if progress and r.is_main:
         from tqdm import tqdm
 
         bar = tqdm(total=max_steps, desc="training timbre", unit="step")
@@ -162,12 +168,12 @@ def fit(model, data, max_minutes: float = 20.0, max_steps: int = 4000, batch_siz
     for step in range(1, max_steps + 1):
         model.train()
         c, a = segments(data.train, frames, batch_size, rng)
-        out = model.render(c, noise_offset=int(rng.integers(0, 1 << 15)))[0]
+        out = net(c, noise_offset=int(rng.integers(0, 1 << 15)))
         loss = multiscale_spectral_loss(out, a)
         if not torch.isfinite(loss):
             raise ConfigError("the timbre loss became NaN/inf: lower learning_rate")
         opt.zero_grad()
-        loss.backward()
+        r.backward(loss)
         torch.nn.utils.clip_grad_norm_(model.parameters(), 3.0)
         opt.step()
         running.append(loss.item())
@@ -185,7 +191,7 @@ def fit(model, data, max_minutes: float = 20.0, max_steps: int = 4000, batch_siz
                 best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             else:
                 waited += 1
-            if waited >= patience or (now() - started) / 60 >= max_minutes:
+            if r.any(waited >= patience or (now() - started) / 60 >= max_minutes):
                 break
     if bar is not None:
         bar.close()
@@ -197,7 +203,7 @@ def fit(model, data, max_minutes: float = 20.0, max_steps: int = 4000, batch_siz
               "wall_minutes": round((time.perf_counter() - wall_started) / 60, 2), "held_out_loss": round(best, 4),
               "train_files": [r.name for r in data.train], "held_out_files": [r.name for r in data.held_out],
               "history": history, "skipped": data.skipped, "pitch": data.pitch}
-    if report is not None and history["step"]:
+    if report is not None and history["step"] and r.is_main:
         write_loss_report(report, history, title=f"timbre training ({minutes:.1f} min, best held-out {best:.3f})")
     return result
 

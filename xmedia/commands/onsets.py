@@ -33,12 +33,15 @@ def run(args) -> int:
     from tqdm import tqdm
 
     from xmedia.adapters.onsets.train import collect, cv_text, report_png, train
+    from xmedia.scale import is_main_process
 
     show = sys.stderr.isatty() if args.progress is None else args.progress
     bar = (lambda desc: partial(tqdm, desc=desc, unit="", leave=False)) if show else (lambda desc: None)
     got = collect(args.data, cache_dir=args.cache, progress=bar("read clips"))
     print(got.summary())
     model, cv, loss = train(got.clips, folds=args.folds, seed=args.seed, epochs=args.epochs, progress=bar("folds"))
+    if not is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
+        return 0
     truth = "librosa onsets (independent)" if got.clips[0].truth_s is not None else "the training labels"
     print(f"cross-validated by clip, mean per-clip F against {truth}:")
     print(cv_text(cv))

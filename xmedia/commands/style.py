@@ -164,6 +164,7 @@ def run_train(args) -> int:
 
     from xmedia.adapters.style.network import StyleNet
     from xmedia.adapters.style.train import write_loss_report
+    from xmedia.scale import is_main_process
 
     torch.manual_seed(args.seed)
     model = StyleNet()
@@ -171,6 +172,8 @@ def run_train(args) -> int:
                        style_weight=args.style_weight, max_minutes=args.max_minutes, seed=args.seed,
                        features=args.features,
                        progress=sys.stderr.isatty())
+    if not is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
+        return 0
     model.card = {"title": f"style: {Path(args.output).name}",
                   "description": f"fast style model trained on {Path(args.style_image).name}",
                   "data": f"style: {args.style_image}; content: {', '.join(map(str, args.data))} "

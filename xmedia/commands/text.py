@@ -178,6 +178,7 @@ def run_train(args) -> int:
     from xmedia.adapters.text.gru import CharGRU, write_loss_report
     from xmedia.adapters.text.markov import MarkovText
     from xmedia.adapters.text.poem import load_text_model
+    from xmedia.scale import is_main_process
 
     torch.set_num_threads(max(1, args.threads))
     corpus = mix_corpora(args.data, args.val_fraction, encoding=args.encoding)
@@ -199,6 +200,8 @@ def run_train(args) -> int:
     else:
         model = CharGRU.from_corpus(corpus, hidden=args.hidden, lr=args.lr or 3e-3, **gru_fit)
         how = f"character GRU, hidden {args.hidden}"
+    if not is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
+        return 0
     result = getattr(model, "result", None)
     val = model.nats_per_char(corpus.val)["nats_per_char"] if len(corpus.val) > 1 else float("nan")
     model.card = {**model.card, "title": out.name, "description": f"{how} on {corpus.describe()}",

@@ -68,6 +68,7 @@ def run_train(args) -> int:
     from xmedia.adapters.timbre.blend import load_timbre
     from xmedia.adapters.timbre.model import Timbre
     from xmedia.adapters.timbre.train import write_loss_report
+    from xmedia.scale import is_main_process
 
     torch.set_num_threads(1)
     out = Path(args.output)
@@ -82,6 +83,8 @@ def run_train(args) -> int:
     else:
         model = Timbre(seed=args.seed)
     result = model.fit(args.data, **options)
+    if not is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
+        return 0
     card = {"title": out.name or "timbre",
             "description": f"timbre trained on {args.data}; held-out multi-scale spectral loss "
                            f"{result['held_out_loss']}",

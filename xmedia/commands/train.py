@@ -54,7 +54,10 @@ def recipe_parser(name: str) -> argparse.ArgumentParser:
 def cmd_train(args) -> int:
     trainer = trainers().get(args.name)
     if trainer is not None:
-        parser = argparse.ArgumentParser(prog=f"xmedia train {trainer.name}", description=trainer.help)
+        from xmedia.scale import LAUNCH_HINT
+
+        parser = argparse.ArgumentParser(prog=f"xmedia train {trainer.name}", description=trainer.help,
+                                         epilog=LAUNCH_HINT.format(name=trainer.name))
         trainer.add_arguments(parser)
         return trainer.run(parser.parse_args(args.rest))
     return train_recipe_command(args.name, recipe_parser(args.name).parse_args(args.rest))
