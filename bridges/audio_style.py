@@ -88,11 +88,13 @@ def style_track(music: Audio, styles=DEFAULT_STYLES, temperature: float = 0.01, 
     return StyleTrack(names, times, w.astype(np.float32), characters)
 
 
-def style_by_soundtrack(video: Video, styles=DEFAULT_STYLES, music: Audio | None = None, strength: float = 1.0,
+def style_by_soundtrack(video: Video, styles=None, music: Audio | None = None, strength: float = 1.0,
                         temporal: bool = True, temperature: float = 0.01, smoothing_s: float = 1.0,
                         seed: int = 0) -> Video:
     """The clip styled with the blend of ``styles`` its own soundtrack (or ``music``) picks at each moment
-    (deterministic: ``seed`` is accepted for symmetry with the other style steps)."""
+    (deterministic: ``seed`` is accepted for symmetry with the other style steps). ``styles=None``: the zoo's
+    ``DEFAULT_STYLES``."""
+    styles = DEFAULT_STYLES if styles is None else styles
     if not isinstance(video, Video):
         raise MediaError(f"soundtrack-style takes a Video, got {type(video).__name__}")
     music = music if music is not None else video.audio

@@ -58,9 +58,7 @@ def translate_options(args, to) -> dict:
     opts = {}
     style = args.style
     if style is not None and style.split(":", 1)[0] == SOUNDTRACK:
-        styles = _soundtrack_styles(style)
-        if styles:
-            opts["styles"] = styles
+        opts["styles"] = _soundtrack_styles(style)  # the option selects the soundtrack-style step (None: defaults)
     elif style is not None:
         opts["style"] = style
     if args.style_image:
@@ -73,7 +71,7 @@ def translate_options(args, to) -> dict:
 
 
 def check_output(args, x, to) -> None:
-    """Refuse a wrong output type before any work; ``--style soundtrack`` routes through the soundtrack step."""
+    """Refuse a wrong output type before any work."""
     if not _wants_style(args, to):
         return
     out = Path(args.output).suffix.lower()
@@ -83,7 +81,6 @@ def check_output(args, x, to) -> None:
     if args.style and args.style.split(":", 1)[0] == SOUNDTRACK:
         if to != "video":
             raise ConfigError("--style soundtrack follows a video's own music: use it with --to video")
-        args.via = list(args.via or []) + [SOUNDTRACK_STEP]  # the route is planned after this hook
     if args.report and Path(args.report).suffix.lower() != ".png":
         raise ConfigError(f"--report writes a PNG, got {args.report}")
 
