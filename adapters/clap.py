@@ -17,6 +17,7 @@ from xmedia.media import Audio, Text, Video
 from .foundation import audio_windows, backend_steps, load_backend, static_embedding, timed_embedding
 
 NAME = "clap"
+SPACES = ("clap",)  # the route node "space:clap"
 
 
 class ClapEncoder:

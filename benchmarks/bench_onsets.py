@@ -68,9 +68,9 @@ def main(argv=None) -> int:
     if args.speed:
         speed(150 if args.quick else 600)
         return 0
-    from xmedia.adapters.onsets.evaluate import table
+    from xmedia.adapters.onsets.evaluate import clips_table, score_clips, table
     from xmedia.adapters.onsets.train import gather, train
-    from xmedia.zoo.build_onsets import HELD_OUT, _score_held_out, held_out_files, training_files
+    from xmedia.zoo.build_onsets import HELD_OUT, held_out_files, training_files
 
     corpora = SHARED / "corpora"
     if not (corpora / "av").is_dir():
@@ -79,7 +79,7 @@ def main(argv=None) -> int:
     got = gather(training_files(SHARED / "media", corpora), cache_dir=args.cache, truth=True, sync_model="fit")
     print(got.summary())
     folds = 3 if args.quick else 5
-    _, cv, _ = train(got.clips, folds=folds, epochs=150 if args.quick else 300)
+    _, cv, _ = train(got.clips, folds=folds, max_steps=150 if args.quick else 300)
     print(f"\ncross-validated by clip ({folds} folds), mean per-clip F against librosa onsets of the real sound:")
     print(table(cv))
     per_fold_win = sum(f["model F@100"] > f["frame_diff F@100"] for f in cv["folds"])
@@ -91,10 +91,9 @@ def main(argv=None) -> int:
     if resolve("visual-onsets") is not None:
         shipped = load("visual-onsets")
         held = gather(held_out_files(corpora), cache_dir=args.cache, truth=True, sync_model=None).clips
-        rows = _score_held_out(shipped, held, float(shipped.card.get("frame_diff_threshold", 0.3)))
+        rows = score_clips(shipped, held, float(shipped.card.get("frame_diff_threshold", 0.3)))
         print(f"\nshipped visual-onsets on its held-out clips ({', '.join(HELD_OUT)}):")
-        per_clip = [dict(r, split=r["clip"][:10], **{"n clips": 1}) for r in rows["clips"]]
-        print(table({"folds": per_clip, "overall": rows["mean"]}))
+        print(clips_table(rows))
     print(f"(sync part: {time.perf_counter() - t0:.0f} s)")
     speed(150 if args.quick else 600)
     return 0

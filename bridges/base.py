@@ -1,19 +1,32 @@
 """Bridge: a ``Process`` from one space to another (or to a decoder's controls).
 
-A bridge trains with ``xmedia.bridges.training`` (InfoNCE or regression) and mixes the outputs of two different
+A bridge trains on the one trainer through ``xmedia.bridges.training`` (InfoNCE or regression; its defaults in
+``bridges/recipe.json``) and mixes the outputs of two different
 architectures when blended (``BlendedBridge``); everything else (config recording, ``save_pretrained`` /
 ``from_pretrained``, ``fine_tune``, weight blending, the model card) comes from ``xmedia.process.Process``.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from torch.nn import functional as F
 
+from xmedia.blend import build_process, process_spec
 from xmedia.errors import ConfigError
 from xmedia.process import CARD_NAME, CONFIG_NAME, PROCESS_CLASSES, WEIGHTS_NAME, Process, model_card
 
-from .training import guess_objective, train
+from .training import BridgeTask, check_options
 
-__all__ = ["Bridge", "BRIDGE_CLASSES", "BlendedBridge", "build_bridge", "bridge_spec", "output_dim",
+RECIPE = Path(__file__).with_name("recipe.json")  # the bridges' training defaults
+
+
+def bridge_recipe() -> dict:
+    """``bridges/recipe.json``: ``{"train": {...}, "fine_tune": {...}}``, the defaults under every bridge recipe."""
+    return json.loads(RECIPE.read_text())
+
+
+__all__ = ["Bridge", "BRIDGE_CLASSES", "BlendedBridge", "output_dim",
            "WEIGHTS_NAME", "CONFIG_NAME", "CARD_NAME", "model_card"]
 
 BRIDGE_CLASSES = PROCESS_CLASSES
@@ -24,30 +37,29 @@ class Bridge(Process):
 
     src: str = "space:perceptual"
     dst: str = "space:perceptual"
-    fine_tune_defaults = {"fit_input_stats": False, "lr": 1e-3}
 
-    def fit(self, data, objective: str | None = None, **options):
-        """Train in place (``xmedia.bridges.training.train``); returns a ``TrainResult``."""
-        return train(self, data, objective or guess_objective(self), **options)
+    # -- training (xmedia.trainer): ``bridge.fit(data, objective=..., max_epochs=...)`` returns a TrainResult ----
+    @classmethod
+    def training_defaults(cls, fine_tune: bool = False) -> dict:
+        """Every bridge class shares ``bridges/recipe.json`` (a zoo recipe's ``"train"`` section goes on top of
+        it: ``train_recipe``); ``fine_tune`` keeps the input normalisation the frozen layers were trained with."""
+        recipe = bridge_recipe()
+        return {**recipe["train"], **(recipe["fine_tune"] if fine_tune else {})}
+
+    @classmethod
+    def check_family_options(cls, options: dict) -> dict:
+        return check_options(options)
+
+    def training_task(self, data, **options) -> BridgeTask:
+        """Pairs (or any data ``as_pairs`` takes) -> the trainer's ``BridgeTask`` (``xmedia.bridges.training``)."""
+        return BridgeTask(self, data, **options)
 
     @classmethod
     def blend_outputs(cls, a: "Bridge", b: "Bridge", t: float) -> "Bridge":
-        out = BlendedBridge(bridge_spec(a), bridge_spec(b), t)
+        out = BlendedBridge(process_spec(a), process_spec(b), t)
         out.a.load_state_dict(a.state_dict())
         out.b.load_state_dict(b.state_dict())
         return out
-
-
-def build_bridge(spec: dict) -> Bridge:
-    """A bridge from ``{"class": name, "config": {...}}`` (the form ``extend``/``blend`` record)."""
-    klass = BRIDGE_CLASSES.get(spec.get("class", ""))
-    if klass is None:
-        raise ConfigError(f"unknown bridge class {spec.get('class')!r}; known: {sorted(BRIDGE_CLASSES)}")
-    return klass(**spec.get("config", {}))
-
-
-def bridge_spec(bridge: Bridge) -> dict:
-    return {"class": type(bridge).__name__, "config": bridge.config}
 
 
 def output_dim(bridge: Bridge) -> int:
@@ -66,7 +78,7 @@ class BlendedBridge(Bridge):
 
     def __init__(self, a: dict, b: dict, t: float = 0.5):
         super().__init__()
-        self.a, self.b, self.t = build_bridge(a), build_bridge(b), float(t)
+        self.a, self.b, self.t = build_process(a, Bridge), build_process(b, Bridge), float(t)
         if not 0.0 <= self.t <= 1.0:
             raise ConfigError(f"blend t must be in [0, 1], got {t}")
         self.src, self.dst = self.a.src, self.a.dst

@@ -24,7 +24,7 @@ from xmedia.adapters.perceptual import AXES
 from xmedia.adapters.weights import xmedia_home
 from xmedia.embedding import Embedding
 from xmedia.errors import ConfigError, MediaError, WeightsError
-from xmedia.routing import SPACE_NAMES
+from xmedia.routing import space_names
 
 from .base import CONFIG_NAME, Bridge
 from .models import MLPBridge
@@ -73,9 +73,10 @@ class SpaceMap(MLPBridge):
 
     def __init__(self, in_dim: int, out_dim: int, hidden=(512,), activation: str = "gelu", dropout: float = 0.0,
                  src: str = "space:clip", dst: str = "space:clap"):
+        spaces = space_names()  # the spaces the providers declare
         for node in (src, dst):
-            if not node.startswith("space:") or node.split(":", 1)[1] not in SPACE_NAMES:
-                raise ConfigError(f"SpaceMap connects spaces {['space:' + s for s in SPACE_NAMES]}, got {node!r}")
+            if not node.startswith("space:") or node.split(":", 1)[1] not in spaces:
+                raise ConfigError(f"SpaceMap connects spaces {sorted('space:' + s for s in spaces)}, got {node!r}")
         output = "sigmoid" if dst == "space:perceptual" else "normalize"
         super().__init__(in_dim, out_dim, hidden=hidden, activation=activation, output=output, dropout=dropout,
                          src=src, dst=dst)

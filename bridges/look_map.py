@@ -78,7 +78,7 @@ def initial_parameters() -> dict[str, np.ndarray]:
 
 
 class LookMap:
-    """The route step ``audio-filter``: ``run(embedding, smoothing_s=None) -> Look``; ``params(axes)`` maps
+    """The route step ``perceptual-to-look``: ``run(embedding, smoothing_s=None) -> Look``; ``params(axes)`` maps
     (..., 8) perceptual axes to (..., P) look parameters in physical units (``LOOK_PARAMS``)."""
 
     src = "space:perceptual"

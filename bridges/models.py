@@ -17,10 +17,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from xmedia.adapters.perceptual import AXES
+from xmedia.blend import build_process
 from xmedia.embedding import Embedding
 from xmedia.errors import ConfigError, MediaError
 
-from .base import Bridge, build_bridge, output_dim
+from .base import Bridge, output_dim
 from .features import embedding_features, text_features
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "tanh": nn.Tanh, "silu": nn.SiLU}
@@ -245,7 +246,7 @@ class ExtendedBridge(Bridge):
 
     def __init__(self, base: dict, layers: list):
         super().__init__()
-        self.base = build_bridge(base)
+        self.base = build_process(base, Bridge)
         self.src, self.dst = self.base.src, self.base.dst
         self.head, self.out_dim = _head(output_dim(self.base), layers)
         self.in_dim = getattr(self.base, "in_dim", None)

@@ -23,7 +23,7 @@ from fractions import Fraction
 import numpy as np
 from scipy.signal import lfilter
 
-from xmedia.adapters.robot import RobotSpec
+from xmedia.adapters.robot import COMMAND_UNIT, RobotSpec
 from xmedia.errors import ConfigError, WeightsError
 from xmedia.media import Motion
 from xmedia.pretrained import load_arrays
@@ -200,7 +200,7 @@ class MotionMap:
                               f"{motion.values.shape[1]} features and {spec.name} with {spec.num_joints} joints")
         cmds = self.forward(motion.values, rate_hz=float(motion.rate_hz), causal=False)
         return Motion(cmds.astype(np.float64), rate_hz=Fraction(motion.rate_hz), channels=spec.joint_names,
-                      units=("normalized",) * spec.num_joints, rig=spec.rig(), start_s=motion.start_s)
+                      units=(COMMAND_UNIT,) * spec.num_joints, rig=spec.rig(), start_s=motion.start_s)
 
     def step(self, features: np.ndarray, dt_s: float) -> np.ndarray:
         """Streaming: one feature vector in, one command vector out (NaN when the features are not finite)."""

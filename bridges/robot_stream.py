@@ -2,9 +2,11 @@
 
 Frames -> optical-flow features (``FlowMotion``) -> bridge commands (``MotionMap.step``, numpy, normalised by a
 running ``StreamingNormalizer`` since there is no clip to fit on) -> joint targets -> jerk-limited control steps
-(``JointTargetFollower``), one ``Command`` per control period.
+(``JointTargetFollower``), one ``RobotCommand`` per control period.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -13,6 +15,25 @@ from xmedia.adapters.robot import JointTargetFollower, RobotSpec, commands_to_ta
 from xmedia.streaming import Command
 
 from .motion_map import MotionMap, StreamingNormalizer
+
+
+@dataclass(frozen=True)
+class RobotCommand(Command):
+    """The robot's command: joint state after one control period (radians, rad/s, rad/s^2)."""
+
+    joint_names: tuple[str, ...] = ()
+    positions: tuple[float, ...] = ()
+    velocities: tuple[float, ...] = ()
+    accelerations: tuple[float, ...] = ()
+    OSC_FIELDS = ("positions", "velocities")
+
+    def values(self) -> dict:
+        return {"joint_names": list(self.joint_names), "positions": list(self.positions),
+                "velocities": list(self.velocities), "accelerations": list(self.accelerations)}
+
+    def resting(self) -> "RobotCommand":
+        zeros = (0.0,) * len(self.velocities)
+        return replace(super().resting(), velocities=zeros, accelerations=zeros)
 
 
 class RobotController:
@@ -44,11 +65,12 @@ class RobotController:
         cmd = self.bridge.step(features, dt)
         self.follower.set_target(commands_to_targets(self.spec, cmd, self.range_fraction), time_s=self.follower.time_s)
 
-    def tick(self) -> Command:
+    def tick(self) -> RobotCommand:
         """One control period: the joint state after it."""
         t, p, v, a = self.follower.step()
-        return Command(t, self.spec.joint_names, tuple(p.tolist()), tuple(v.tolist()), tuple(a.tolist()),
-                       stopping=self.follower.stopping)
+        return RobotCommand(t, joint_names=self.spec.joint_names, positions=tuple(p.tolist()),
+                            velocities=tuple(v.tolist()), accelerations=tuple(a.tolist()),
+                            stopping=self.follower.stopping)
 
     def stop(self) -> None:
         """Begin a jerk-limited stop: ``tick`` ramps the velocities to zero (``at_rest`` when done)."""

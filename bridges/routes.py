@@ -11,20 +11,22 @@ from xmedia.routing import Step, StreamTarget, resolve
 perceptual_to_composer = Step(
     "perceptual-to-composer", "space:perceptual", "controls:composer",
     "xmedia.bridges.controls_map:ControlsMap", cost=0.1, kind="bridge",
-    description="PerceptualToComposer (numpy): tempo from pace, intensity from energy, key/mode/register from "
-                "brightness, warmth and valence, timbre from texture, accents on events",
+    description="ControlsMap (the numpy twin of PerceptualToComposer): tempo from pace, intensity from energy, "
+                "key/mode/register from brightness, warmth and valence, timbre from texture, accents on events",
 )
 
-audio_filter = Step(
-    "audio-filter", "space:perceptual", "controls:filter", "xmedia.bridges.look_map:LookMap",
+perceptual_to_look = Step(
+    "perceptual-to-look", "space:perceptual", "controls:filter", "xmedia.bridges.look_map:LookMap",
     cost=0.2, kind="bridge", only_for=("filter",),
-    description="perceptual axes -> colour look (Palmer et al. 2013; Whiteford et al. 2018)",
+    description="LookMap (numpy): perceptual axes -> Look parameters of a colour look (Palmer et al. 2013; "
+                "Whiteford et al. 2018)",
 )
 
 motion_robot = Step(
     "motion-robot", "motion", "controls:robot", "xmedia.bridges.motion_map:motion_to_commands", cost=1.0,
     kind="bridge",
-    description="MotionToJoints (numpy): motion-energy envelope -> arm speed, principal flow components -> posture",
+    description="motion_to_commands: a MotionMap (the numpy form of MotionToJoints) fitted on the clip: "
+                "motion-energy envelope -> arm speed, principal components -> posture; joint commands in [-1, 1]",
 )
 
 minilm_anchors = Step(

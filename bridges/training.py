@@ -1,18 +1,18 @@
-"""Training bridges: contrastive alignment of two spaces (CLIP-style symmetric InfoNCE with a learnable
-temperature) or regression to a space / decoder controls, with a validation split, early stopping, seeds,
-progress bars, a loss-curve PNG and a ``TrainResult``.
+"""Training bridges on the one trainer (``xmedia.trainer``): contrastive alignment of two spaces (CLIP-style
+symmetric InfoNCE with a learnable temperature) or regression to a space / decoder controls.
 
-One loop for every scale: run as a plain script it trains in one CPU process; launched with
-``accelerate launch`` or ``torchrun`` (``WORLD_SIZE`` > 1) the same loop runs data-parallel through
-``accelerate`` (DDP: batches sharded, gradients all-reduced; only the main process writes files).
-See docs/training.md.
+A bridge brings a ``BridgeTask``: batches from a ``DataLoader`` over its training pairs, epoch by epoch
+(``steps_per_epoch`` = batches per epoch; the held-out split is scored after every epoch), the ``Objective`` as
+its loss, and held-out retrieval recall@1/@5 with chance (contrastive) or MSE/R^2 against predicting the training
+mean (regression) as its metrics and curves. The trainer brings the rest, the same for every family: seeds, the
+runner (one process, or data-parallel under ``torchrun`` / ``accelerate launch`` with the loader sharded and
+only the main process writing), progress, early stopping, the best epoch restored, NaN checks and the loss PNG
+(held-out recall against chance beside the loss). Defaults: ``bridges/recipe.json``, under a zoo recipe's
+``"train"`` section (``train_recipe``). ``train(bridge, data, ...)`` is ``bridge.fit``; see docs/training.md.
 """
 from __future__ import annotations
 
-import copy
 import math
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,51 +22,15 @@ from torch import nn
 from torch.nn import functional as F
 
 from xmedia.errors import ConfigError
-from xmedia.report import pyplot, save_figure
-from xmedia.scale import runner as scale_runner
+from xmedia.trainer import Task, TrainResult
 
 from .av_data import VIDEO_EXT
 from .data import as_pairs
 from .dataset import Pairs
-from .features import show_progress
 from .metrics import regression_metrics, retrieval_metrics
 
 OBJECTIVES = ("contrastive", "regression")
 MAX_LOGIT_SCALE = math.log(100.0)  # CLIP clamps the temperature so logits stay <= 100
-
-
-@dataclass
-class TrainResult:
-    """What ``train`` returns: the trained bridge (best validation epoch restored) and how it got there."""
-
-    bridge: nn.Module
-    objective: str
-    history: list[dict] = field(default_factory=list)
-    best_epoch: int = 0
-    best_val_loss: float = float("inf")
-    metrics: dict[str, float] = field(default_factory=dict)
-    train_metrics: dict[str, float] = field(default_factory=dict)
-    n_train: int = 0
-    n_val: int = 0
-    steps: int = 0
-    seconds: float = 0.0
-    seed: int = 0
-    stopped_early: bool = False
-    report_path: Path | None = None
-    out_dir: Path | None = None
-
-    @property
-    def train_losses(self) -> list[float]:
-        return [h["train_loss"] for h in self.history]
-
-    @property
-    def val_losses(self) -> list[float]:
-        return [h["val_loss"] for h in self.history]
-
-    def summary(self) -> str:
-        m = ", ".join(f"{k} {v:.3f}" for k, v in self.metrics.items() if isinstance(v, float))
-        return (f"{self.objective}: {len(self.history)} epochs ({self.steps} steps, {self.seconds:.1f} s), best epoch "
-                f"{self.best_epoch}, val loss {self.best_val_loss:.4f}; held-out ({self.n_val}): {m}")
 
 
 # ------------------------------------------------------------------------------------------------ losses
@@ -179,109 +143,127 @@ def freeze_parameters(bridge: nn.Module, prefixes) -> list[str]:
     return sorted(set(frozen))
 
 
-def train(bridge: nn.Module, data, objective: str = "contrastive", *, epochs: int = 200, batch_size: int = 128,
-          lr: float = 3e-3, weight_decay: float = 1e-3, val_fraction: float = 0.25, patience: int = 25,
-          min_delta: float = 1e-4, seed: int = 0, freeze=(), max_steps: int | None = None, gallery: str = "all",
-          fit_input_stats: bool = True, restore_best: bool = True, out_dir=None, report=None, card: dict | None = None,
-          progress: bool | None = None, distributed: bool | None = None, data_options: dict | None = None
+GALLERIES = ("all", "file")
+CURVES = {"contrastive": (("recall@1", "chance@1"), ("recall@5", "chance@5")),
+          "regression": (("mse", "baseline_mse"),)}
+
+
+def check_options(options: dict) -> dict:
+    """The bridges' own training options, refused before any work (``ConfigError`` naming the option)."""
+    o = dict(options)
+    if o["objective"] is not None and o["objective"] not in OBJECTIVES:
+        raise ConfigError(f"objective must be one of {OBJECTIVES}, got {o['objective']!r}")
+    vf = o["val_fraction"]
+    if isinstance(vf, bool) or not isinstance(vf, (int, float)) or not 0.0 < vf < 1.0:
+        raise ConfigError(f"val_fraction must be a number in (0, 1), got {vf!r}")
+    freeze = [o["freeze"]] if isinstance(o["freeze"], str) else o["freeze"]
+    if not isinstance(freeze, (list, tuple)) or not all(isinstance(x, str) for x in freeze):
+        raise ConfigError(f"freeze takes parameter-name prefixes (strings), got {o['freeze']!r}")
+    if o["gallery"] not in GALLERIES:
+        raise ConfigError(f"gallery must be one of {GALLERIES}, got {o['gallery']!r}")
+    if not isinstance(o["fit_input_stats"], bool):
+        raise ConfigError(f"fit_input_stats must be true or false, got {o['fit_input_stats']!r}")
+    for name in ("data_options", "card"):
+        if o[name] is not None and not isinstance(o[name], dict):
+            raise ConfigError(f"{name} must be a dict, got {o[name]!r}")
+    return {**o, "freeze": list(freeze), "val_fraction": float(vf)}
+
+
+class BridgeTask(Task):
+    """A bridge's pieces for ``xmedia.trainer.train``. ``model`` is the ``Objective`` wrapping the bridge (so the
+    runner sees every parameter, the temperature of a one-tower contrastive bridge included); ``finish`` hands
+    the bridge back as ``result.process`` with its model card."""
+
+    def __init__(self, bridge, data, objective: str | None, val_fraction: float, freeze, gallery: str,
+                 fit_input_stats: bool, data_options: dict | None, card: dict | None):
+        self.bridge, self.source, self.val_fraction, self.freeze = bridge, data, val_fraction, freeze
+        self.gallery, self.fit_stats, self.data_options, self.card = gallery, fit_input_stats, data_options, card
+        self.objective = objective or guess_objective(bridge)
+        self.model = Objective(bridge, self.objective)
+        self.loss_name = "InfoNCE loss" if self.objective == "contrastive" else "MSE"
+        self.curves = CURVES[self.objective]
+
+    def describe(self) -> str:
+        return type(self.bridge).__name__
+
+    def setup(self, runner) -> None:
+        seed = self.options["seed"]
+        self.data = as_pairs(self.source, **_data_options(self.source, self.data_options, seed, self.val_fraction))
+        _check_dims(self.bridge, self.data, self.objective)
+        val_mask = self.data.split(self.val_fraction, seed)
+        self.tr, self.va = tr, va = self.data.subset(~val_mask), self.data.subset(val_mask)
+        if len(tr) < 2 or len(va) < 2:
+            raise ConfigError(f"the split left {len(tr)} training and {len(va)} validation pairs; need 2+ of each "
+                              "(add data or change val_fraction)")
+        if self.fit_stats and hasattr(self.bridge, "fit_input_stats"):
+            self.bridge.fit_input_stats(torch.from_numpy(tr.a), torch.from_numpy(tr.b))
+        self.frozen = freeze_parameters(self.bridge, self.freeze)
+        g = torch.Generator().manual_seed(seed)
+        dataset = torch.utils.data.TensorDataset(torch.from_numpy(tr.a), torch.from_numpy(tr.b))
+        if tr.weights is not None:
+            sampler = torch.utils.data.WeightedRandomSampler(torch.as_tensor(tr.weights, dtype=torch.double),
+                                                             len(tr), replacement=True, generator=g)
+        else:
+            sampler = torch.utils.data.RandomSampler(dataset, generator=g)
+        self.batch_size = bs = min(self.options["batch_size"], len(tr))
+        loader = torch.utils.data.DataLoader(dataset, batch_size=bs, sampler=sampler,  # no 1-item contrastive batch
+                                             drop_last=self.objective == "contrastive" and len(tr) % bs == 1)
+        self.loader, = runner.prepare(loader)  # data-parallel: each process its shard
+        self.steps_per_epoch, self.processes = len(self.loader), runner.num_processes
+        self.train_mean = tr.b.mean(axis=0)
+        self.epoch = iter(())
+
+    def batch(self, step, rng):
+        got = next(self.epoch, None)
+        if got is None:  # a new epoch: the sampler draws a new order
+            self.epoch = iter(self.loader)
+            got = next(self.epoch)
+        return got
+
+    def loss(self, net, batch):
+        return net(*batch)
+
+    def validate(self, model):
+        # Every process scores the whole (small) held-out split with the same weights: one early-stopping decision.
+        return _metrics(model, self.va.a, self.va.b, self.va.sources, self.gallery, self.train_mean)
+
+    def finish(self, result: TrainResult) -> None:
+        bridge, spe = self.bridge, self.steps_per_epoch
+        for p in bridge.parameters():
+            p.requires_grad_(True)
+        _, result.metrics = _metrics(self.model, self.va.a, self.va.b, self.va.sources, self.gallery, self.train_mean)
+        _, train_metrics = _metrics(self.model, self.tr.a, self.tr.b, self.tr.sources, self.gallery, self.train_mean)
+        bridge.eval()
+        for row in result.history:
+            row["epoch"] = math.ceil(row["step"] / spe)
+        result.process = bridge
+        result.extra.update(objective=self.objective, n_train=len(self.tr), n_val=len(self.va),
+                            train_metrics=train_metrics, best_epoch=math.ceil(result.best_step / spe),
+                            epochs=math.ceil(result.steps / spe), steps_per_epoch=spe)
+        o = result.options
+        options = dict(max_epochs=o["max_epochs"], batch_size=self.batch_size, learning_rate=o["learning_rate"],
+                       weight_decay=o["weight_decay"], val_fraction=self.val_fraction, patience=o["patience"],
+                       seed=o["seed"], freeze=self.frozen, gallery=self.gallery, processes=self.processes)
+        bridge.card = {**bridge.card, **training_card(result, self.data, options), **(self.card or {})}
+
+
+def train(bridge: nn.Module, data, objective: str | None = None, defaults: dict | None = None, **options
           ) -> TrainResult:
-    """Train ``bridge`` on ``data`` and return a ``TrainResult`` (the bridge keeps its best-validation weights).
+    """Train ``bridge`` in place on ``data`` (``bridge.fit``); returns the trainer's ``TrainResult`` (the bridge,
+    its best held-out epoch restored, in ``.process``; ``extra``: ``best_epoch``, ``n_train``, ``n_val``,
+    ``train_metrics``).
 
     ``data``: Pairs, a folder of videos with sound (self-supervised audio-visual segments), a manifest CSV,
-    ``(a, b)`` arrays, a list of media pairs, or ``[(data, weight), ...]`` (a weighted mix). ``freeze``:
-    parameter-name prefixes left untouched. ``restore_best=False`` keeps the last epoch's weights (when
-    fitting the training data itself is the goal, as for a lexicon). ``out_dir``: save the bridge (model card included) and
-    ``loss.png`` there. ``report``: path of the loss-curve PNG. ``gallery``: retrieval protocol (see
-    ``retrieval_metrics``).
+    ``(a, b)`` arrays, a list of media pairs, or ``[(data, weight), ...]`` (a weighted mix). ``defaults``: a
+    recipe's ``"train"`` section, under ``options``. Options: the trainer's (``learning_rate``, ``max_epochs``,
+    ``batch_size``, ``patience``, ``seed``, ``restore_best``, ``report``: the loss PNG, ``progress``...) and the
+    bridges' (``bridges/recipe.json``): ``val_fraction``, ``freeze`` (parameter-name prefixes left untouched),
+    ``gallery`` (retrieval protocol, see ``retrieval_metrics``), ``fit_input_stats``, ``data_options``
+    (for ``as_pairs``), ``card`` (model-card fields). ``restore_best=False`` keeps the last epoch's weights
+    (when fitting the training data itself is the goal, as for a lexicon).
     """
-    from tqdm.auto import tqdm
-
-    t0 = time.perf_counter()
-    torch.manual_seed(seed)
-    data = as_pairs(data, **_data_options(data, data_options, seed, val_fraction))
-    _check_dims(bridge, data, objective)
-    val_mask = data.split(val_fraction, seed)
-    tr, va = data.subset(~val_mask), data.subset(val_mask)
-    if len(tr) < 2 or len(va) < 2:
-        raise ConfigError(f"the split left {len(tr)} training and {len(va)} validation pairs; need 2+ of each "
-                          "(add data or change val_fraction)")
-    if fit_input_stats and hasattr(bridge, "fit_input_stats"):
-        bridge.fit_input_stats(torch.from_numpy(tr.a), torch.from_numpy(tr.b))
-    frozen = freeze_parameters(bridge, freeze)
-    objective_mod = Objective(bridge, objective)
-    params = [p for p in objective_mod.parameters() if p.requires_grad]
-    if not params:
-        raise ConfigError("every parameter is frozen: nothing to train")
-    optimizer = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-
-    g = torch.Generator().manual_seed(seed)
-    dataset = torch.utils.data.TensorDataset(torch.from_numpy(tr.a), torch.from_numpy(tr.b))
-    if tr.weights is not None:
-        sampler = torch.utils.data.WeightedRandomSampler(torch.as_tensor(tr.weights, dtype=torch.double), len(tr),
-                                                         replacement=True, generator=g)
-    else:
-        sampler = torch.utils.data.RandomSampler(dataset, generator=g)
-    bs = min(batch_size, len(tr))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=bs, sampler=sampler,
-                                         drop_last=objective == "contrastive" and len(tr) % bs == 1)
-    runner = scale_runner(distributed)
-    model, optimizer, loader = runner.prepare(objective_mod, optimizer, loader)
-    train_mean = tr.b.mean(axis=0)
-
-    history, best, best_state, best_epoch, wait, steps, stopped = [], float("inf"), None, 0, 0, 0, False
-    bar = tqdm(range(1, epochs + 1), desc=f"train {type(bridge).__name__}", unit="epoch",
-               disable=not (runner.is_main and show_progress(progress)))
-    for epoch in bar:
-        model.train()
-        total, count = 0.0, 0
-        for a, b in loader:
-            if objective == "contrastive" and len(a) < 2:
-                continue
-            loss = model(a, b)
-            optimizer.zero_grad(set_to_none=True)
-            runner.backward(loss)
-            optimizer.step()
-            total, count, steps = total + loss.item() * len(a), count + len(a), steps + 1
-            if max_steps and steps >= max_steps:
-                break
-        # Every process evaluates the whole (small) validation set with the same weights, so all of them
-        # take the same early-stopping decision without communicating.
-        val_loss, val_metrics = _metrics(runner.unwrap(model), va.a, va.b, va.sources, gallery, train_mean)
-        history.append({"epoch": epoch, "train_loss": total / max(count, 1), "val_loss": val_loss, **val_metrics})
-        if val_loss < best - min_delta:
-            best, best_epoch, wait = val_loss, epoch, 0
-            best_state = copy.deepcopy(runner.unwrap(model).state_dict())
-        else:
-            wait += 1
-        bar.set_postfix(train=f"{history[-1]['train_loss']:.3f}", val=f"{val_loss:.3f}")
-        if wait >= patience:
-            stopped = True
-            break
-        if max_steps and steps >= max_steps:
-            break
-    bar.close()
-    final = runner.unwrap(model)
-    if best_state is not None and restore_best:
-        final.load_state_dict(best_state)
-    for p in bridge.parameters():
-        p.requires_grad_(True)
-    _, metrics = _metrics(final, va.a, va.b, va.sources, gallery, train_mean)
-    _, train_metrics = _metrics(final, tr.a, tr.b, tr.sources, gallery, train_mean)
-    bridge.eval()
-
-    result = TrainResult(bridge, objective, history, best_epoch, best, metrics, train_metrics, len(tr), len(va),
-                         steps, time.perf_counter() - t0, seed, stopped)
-    bridge.card = {**bridge.card, **training_card(result, data, dict(
-        epochs=epochs, batch_size=bs, lr=lr, weight_decay=weight_decay, val_fraction=val_fraction,
-        patience=patience, seed=seed, freeze=frozen, gallery=gallery, processes=runner.num_processes)), **(card or {})}
-    if runner.is_main:
-        if out_dir is not None:
-            result.out_dir = Path(out_dir)
-            bridge.save_pretrained(out_dir)
-            report = report or Path(out_dir) / "loss.png"
-        if report is not None:
-            result.report_path = plot_history(result, report)
-    return result
+    given = {**(defaults or {}), **options, **({"objective": objective} if objective else {})}
+    return bridge.fit(data, **given)
 
 
 def _data_options(data, options: dict | None, seed: int, val_fraction: float) -> dict:
@@ -295,42 +277,18 @@ def _data_options(data, options: dict | None, seed: int, val_fraction: float) ->
 
 def training_card(result: TrainResult, data: Pairs, options: dict) -> dict[str, Any]:
     """Model-card fields: data, objective, metrics (with chance), how to reproduce the split."""
-    m = result.metrics
-    if result.objective == "contrastive":
+    m, x = result.metrics, result.extra
+    if x["objective"] == "contrastive":
         metrics = {f"held-out {k}": round(v, 4) for k, v in m.items()}
         objective = ("contrastive: symmetric InfoNCE (CLIP-style) with a learnable temperature, "
-                     f"best epoch {result.best_epoch}, val loss {result.best_val_loss:.4f}")
+                     f"best epoch {x['best_epoch']}, val loss {result.best_val:.4f}")
     else:
         metrics = {f"held-out {k}": round(v, 5) for k, v in m.items()}
-        objective = f"regression (MSE), best epoch {result.best_epoch}, val loss {result.best_val_loss:.5f}"
+        objective = f"regression (MSE), best epoch {x['best_epoch']}, val loss {result.best_val:.5f}"
     return {
-        "data": {**{k: v for k, v in data.meta.items()}, "n_train": result.n_train, "n_val": result.n_val},
+        "data": {**{k: v for k, v in data.meta.items()}, "n_train": x["n_train"], "n_val": x["n_val"]},
         "objective": objective,
         "metrics": metrics,
         "training": options,
         "metrics_raw": m,
     }
-
-
-def plot_history(result: TrainResult, path) -> Path:
-    """Loss curves (train, validation, best epoch) and, for contrastive training, held-out recall vs chance."""
-    plt = pyplot()
-    h = result.history
-    epochs = [x["epoch"] for x in h]
-    two = result.objective == "contrastive"
-    fig, axes = plt.subplots(1, 2 if two else 1, figsize=(10 if two else 6, 3.6), squeeze=False)
-    ax = axes[0, 0]
-    ax.plot(epochs, [x["train_loss"] for x in h], label="train")
-    ax.plot(epochs, [x["val_loss"] for x in h], label="validation")
-    ax.axvline(result.best_epoch, color="grey", ls="--", lw=1, label=f"best (epoch {result.best_epoch})")
-    ax.set(xlabel="epoch", ylabel="InfoNCE loss" if two else "MSE", title=f"{type(result.bridge).__name__}")
-    ax.legend()
-    if two:
-        ax = axes[0, 1]
-        for k in ("recall@1", "recall@5"):
-            ax.plot(epochs, [x[k] for x in h], label=f"held-out {k}")
-            ax.axhline(h[-1][f"chance@{k[-1]}"], ls=":", lw=1, color=ax.lines[-1].get_color(), label=f"chance@{k[-1]}")
-        ax.set(xlabel="epoch", ylabel="recall", ylim=(0, 1.02), title="retrieval a -> b (held out)")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    return save_figure(fig, path, dpi=100)

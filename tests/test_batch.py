@@ -80,7 +80,7 @@ def clips(tmp_path_factory):
         shutil.copyfile(media_path("audio", name), root / "clips" / name)
     (root / "clips" / "broken.wav").write_bytes(b"RIFF" + os.urandom(3000))
     rows = [{"input": f"clips/{n}"} for n in CLIPS] + [{"input": "clips/broken.wav"}]
-    rows[1]["look_lut_size"] = 17
+    rows[1]["lut_size"] = 17
     rows[1]["comment"] = "metadata a batch ignores"
     write_manifest(root / "clips.jsonl", rows)
     return root

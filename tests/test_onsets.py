@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import xmedia
 from xmedia.adapters.composer import ComposerControls, compose
 from xmedia.adapters.onsets import model as onset_model
-from xmedia.adapters.onsets.data import clip_data, sync_offset_s
+from xmedia.adapters.onsets.data import ClipData, clip_data, sync_offset_s
 from xmedia.adapters.onsets.evaluate import chance_f, classic_events, frame_diff_curve, scores
 from xmedia.adapters.onsets.features import FEATURE_NAMES, RAW_WIDTH, RegionMotion, sequence_features
 from xmedia.adapters.onsets.model import OnsetModel, pick_onsets, resolve
@@ -25,7 +25,7 @@ from xmedia.adapters.onsets.train import offset_check
 from xmedia.adapters.perceptual import IDX, VideoEncoder, encode_video
 from xmedia.adapters.perceptual.audio import detect_onsets
 from xmedia.cli import main
-from xmedia.errors import MediaError, WeightsError
+from xmedia.errors import ConfigError, MediaError, WeightsError
 
 
 @pytest.fixture(scope="module")
@@ -223,16 +223,26 @@ def test_trainer_cli_on_a_tiny_folder(tmp_path, capsys, media):
     write_video_with_audio(quiet, xmedia.Audio(np.zeros_like(quiet.audio.samples), quiet.audio.sample_rate_hz),
                            data / "silent.mkv")
     write_video_with_audio(dog, _shifted(dog, 0.3).audio, data / "dog_late.mp4")
-    out = tmp_path / "model"
+    out, cache = tmp_path / "model", str(tmp_path / "cache")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # more folds than clips: refused once the clips are read, before any training, nothing written
+        assert main(["train", "visual-onsets", "--data", str(data), "-o", str(out), "--folds", "99",
+                     "--cache", cache]) == 2
+        assert "folds 99 is more than the 2 clip group(s)" in capsys.readouterr().err and not out.exists()
         assert main(["train", "visual-onsets", "--data", str(data), "-o", str(out), "--folds", "2",
-                     "--epochs", "30"]) == 0
+                     "--max-steps", "30", "--cache", cache]) == 0
     text = capsys.readouterr().out
     assert "3 clip(s) used, 1 skipped, 1 flagged" in text and "silent.mkv: silent sound" in text
     assert "out of sync dog_late.mp4: the sound is +" in text and "model F@100" in text
-    assert (out / "report.png").stat().st_size > 1000
+    assert (out / "report.png").stat().st_size > 1000 and (out / "loss.png").exists()
     assert OnsetModel.load(out).threshold > 0
+    card = xmedia.pretrained.read_config(out)["card"]
+    assert card["training"]["max_steps"] == 30 and any(k.startswith("cross-validated model F@100") for k in card["metrics"])
+    # xmedia eval of a visual-onsets model: its per-clip F on a folder of clips, beside the baselines
+    assert main(["eval", str(out), "--data", str(data), "--cache", cache]) == 0
+    text = capsys.readouterr().out
+    assert "per-clip F against" in text and "model F@100" in text and "held out" in text
     trace = xmedia.translate(dog, to="audio", onset_model=str(out), seed=0, trace=True)
     assert trace["space:perceptual"].events_s == encode_video(dog, onset_model=str(out)).events_s
     assert trace["space:perceptual"].events_s != encode_video(dog).events_s  # not the shipped model's
@@ -251,6 +261,63 @@ def test_a_folder_with_nothing_usable_is_a_clear_error(tmp_path, media, capsys):
     assert main(["train", "visual-onsets", "--data", str(folder), "-o", str(tmp_path / "o")]) == 2
     assert "none of its 1 video(s) can teach visual onsets" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def _synthetic_clips(n=3, frames=60, fps=25.0):
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n):
+        times = np.arange(frames) / fps
+        onsets = np.sort(rng.choice(times[2:-2], 6, replace=False))
+        out.append(ClipData(f"clip{i}.mp4", fps, times, rng.random((frames, RAW_WIDTH)), rng.random(frames),
+                            rng.random(frames), onsets, np.ones(6), rng.random(frames), None, frames / fps))
+    return out
+
+
+def test_fit_returns_a_train_result_and_fine_tune_trains_a_copy(tmp_path):
+    from xmedia.trainer import TrainResult
+
+    clips = _synthetic_clips()
+    base = VisualOnsets(radius=2, hidden=4)
+    result = base.fit(clips, max_steps=5, folds=2, inner_folds=0, progress=False)
+    assert isinstance(result, TrainResult) and result.process is base and result.steps == 5
+    assert set(result.extra["cv"]["overall"]) >= {"model F@100", "chance F@100"}
+    assert "model F@100" in result.metrics and 0.02 <= float(base.threshold) <= 0.95
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    tuned = base.fine_tune(clips[:2], max_steps=3, folds=None, inner_folds=None, progress=False)
+    assert tuned.train_result.options["learning_rate"] == 0.003  # the recipe's fine_tune section
+    assert any(not torch.equal(before[k], v) for k, v in tuned.state_dict().items())
+    assert all(torch.equal(before[k], v) for k, v in base.state_dict().items())  # the original is untouched
+    back = VisualOnsets.from_pretrained(tuned.save_pretrained(tmp_path / "tuned"))
+    assert all(torch.equal(v, back.state_dict()[k]) for k, v in tuned.state_dict().items())
+
+
+@pytest.mark.parametrize("options, name", [
+    (dict(max_steps=0), "max_steps"), (dict(max_steps=-5), "max_steps"), (dict(folds=0), "folds"),
+    (dict(folds=1), "folds"), (dict(folds=99), "folds"), (dict(learning_rate=float("nan")), "learning_rate"),
+    (dict(pos_weight=-1), "pos_weight"), (dict(spread=2), "spread"), (dict(target="loud"), "target"),
+    (dict(epochs=30), "epochs"),
+])
+def test_bad_training_options_are_refused(options, name):
+    with pytest.raises(ConfigError, match=name):
+        VisualOnsets(radius=2, hidden=4).fit(_synthetic_clips(), **{"max_steps": 2, "progress": False, **options})
+
+
+@pytest.mark.parametrize("flags, name", [
+    (["--max-steps", "0"], "max_steps"), (["--max-steps", "-5"], "max_steps"), (["--folds", "0"], "folds"),
+    (["--folds", "1"], "folds"), (["--learning-rate", "nan"], "learning_rate"), (["--seed", "-1"], "seed"),
+])
+def test_the_trainer_cli_refuses_bad_options_before_any_work(tmp_path, capsys, flags, name):
+    data = tmp_path / "clips"
+    data.mkdir()
+    assert main(["train", "visual-onsets", "--data", str(data), "-o", str(tmp_path / "o"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert name in err and "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+def test_eval_of_an_onset_model_needs_data(capsys):
+    assert main(["eval", "visual-onsets"]) == 2
+    assert "pass --data DIR" in capsys.readouterr().err
 
 
 def test_the_encoder_runs_the_model_without_torch(media):

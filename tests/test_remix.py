@@ -94,14 +94,14 @@ def test_fine_tune_trains_only_what_is_not_frozen():
     x = rng.normal(size=(200, 6)).astype(np.float32)
     y = np.tanh(x[:, :3] * 2).astype(np.float32)
     base = make(1)
-    train(base, (x, y), "regression", epochs=20, progress=False)
+    train(base, (x, y), "regression", max_epochs=20, progress=False)
     ext = extend(base, [8, 3])
     before = {k: v.clone() for k, v in ext.state_dict().items()}
-    result = fine_tune(ext, (x, y), freeze=["base."], epochs=30, progress=False)
-    after = result.bridge.state_dict()
+    result = fine_tune(ext, (x, y), freeze=["base."], max_epochs=30, progress=False)
+    after = result.process.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before if k.startswith("base."))
     assert any(not torch.equal(before[k], after[k]) for k in before if k.startswith("head."))
-    assert result.bridge.card["training"]["freeze"] == sorted(k for k, _ in ext.named_parameters() if k.startswith("base."))
+    assert result.process.card["training"]["freeze"] == sorted(k for k, _ in ext.named_parameters() if k.startswith("base."))
     assert all(torch.equal(before[k], v) for k, v in ext.state_dict().items())  # the original is untouched
 
 
@@ -115,5 +115,5 @@ def test_weighted_mix_sets_each_dataset_share():
     assert abs(float((draws >= 300).float().mean()) - 0.75) < 0.03
     with pytest.raises(ConfigError, match="same feature sizes"):
         mix([(big, 1), (pairs(np.ones((5, 3)), np.ones((5, 2))), 1)])
-    result = train(MLPBridge(4, 2), mixed, "regression", epochs=3, progress=False)
-    assert result.n_train + result.n_val == 320
+    result = train(MLPBridge(4, 2), mixed, "regression", max_epochs=3, progress=False)
+    assert result.extra["n_train"] + result.extra["n_val"] == 320

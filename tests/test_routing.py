@@ -3,6 +3,7 @@ import pytest
 
 import xmedia
 from xmedia import Embedding, RouteError, Text, WeightsError
+from xmedia.node_kinds import NodeKind
 from xmedia.routing import Registry, Step, Trace, step
 
 
@@ -25,6 +26,8 @@ def small_registry():
     reg.add(Step("t-to-b", "space:t", "b", scale(7), cost=2.0, kind="decoder"))
     reg.add(Step("t-to-s", "space:t", "space:s", scale(11), cost=0.1))
     reg.add(Step("locked", "a", "b", scale(13), cost=0.01, available=lambda: False))
+    for node in ("a", "b", "space:s", "space:t"):  # the toy nodes hold plain numbers
+        reg.add(NodeKind(node, (int, float), "a number"))
     return reg
 
 

@@ -110,14 +110,15 @@ def test_train_cli_on_photos_and_a_film_clip_as_style(tmp_path, media, capsys):
     photos = [str(media("image", n)) for n in ("orange.jpg", "home.jpg")]
     out = tmp_path / "mystyle"
     assert main(["train", "style", "--style-image", str(corpus("style", "lengstrom_udnie.jpg")), "--data", *photos,
-                 "--steps", "3", "--size", "64", "--batch", "1", "-o", str(out)]) == 0
+                 "--max-steps", "3", "--size-px", "64", "--batch-size", "1", "-o", str(out)]) == 0
     assert (out / "loss.png").stat().st_size > 1000 and isinstance(load_style(out), StyleNet)
     frames = style_images(media("video", "tree.avi"), max_side=128, max_frames=3)  # a film clip as the style
     assert len(frames) == 3 and all(f.shape[2] == 3 for f in frames)
     net = StyleNet(channels=(8, 8, 8), blocks=1)
-    result = net.fit([read_picture(p, 96) for p in photos], style=frames, steps=2, size_px=64,
-                     batch=1)
-    assert result["style_pictures"] >= 2 and np.isfinite(result["loss"]).all()
+    result = net.fit([read_picture(p, 96) for p in photos], style=frames, max_steps=2, size_px=64,
+                     batch_size=1)
+    assert result.extra["style_pictures"] >= 2 and np.isfinite(result.train_losses).all()
+    assert result.process is net and result.extra["held_out"] == ["picture 0"]
 
 
 # ------------------------------------------------------------------------------------------- bad input

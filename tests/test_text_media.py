@@ -126,7 +126,8 @@ def test_eval_generate_and_fine_tune_cli(bard, tmp_path, capsys):
                  "--blend", f"{bard}:0"]) == 0
     assert capsys.readouterr().out == first  # blended with itself at t=0: the same model
     tuned = tmp_path / "tuned"
-    assert main(["train", "text", "--data", str(data), "--init", str(bard), "--weight", "3", "-o", str(tuned)]) == 0
+    assert main(["train", "text", "--data", str(data), "--fine-tune", str(bard), "--weight", "3",
+                 "-o", str(tuned)]) == 0
     capsys.readouterr()
     main(["eval", str(tuned), "--data", str(data)])
     assert float(capsys.readouterr().out.split(": ")[1].split()[0]) < nats
@@ -145,4 +146,5 @@ def test_train_text_gru_cli_writes_model_and_loss_curve(tmp_path, capsys):
                  "--seq-len", "32", "--batch-size", "8", "-o", str(out)]) == 0
     assert (out / "loss.png").stat().st_size > 1000 and (out / "config.json").exists()
     assert "nats/char" in capsys.readouterr().out
-    assert xmedia.load(out).card["metrics"]["steps"] == 12
+    card = xmedia.load(out).card
+    assert card["training"]["steps"] == 12 and "best held-out nats/char" in card["metrics"]

@@ -165,8 +165,8 @@ def test_blend_mixes_the_next_character_distributions(genesis, dickinson, t):
 
 # -- GRU ----------------------------------------------------------------------------------------------------
 def test_gru_learns_saves_and_is_deterministic(tiny_gru, tmp_path):
-    res = tiny_gru.result
-    first_val, last_val = res.history[0][2], res.best_val
+    res = tiny_gru.train_result
+    first_val, last_val = res.history[0]["val_loss"], res.best_val
     assert last_val < np.log(len(tiny_gru.vocab)) and last_val <= first_val
     again = CharGRU.from_corpus(corpus("dickinson_poems_en.txt"), hidden=32, embed_dim=16, max_steps=40,
                                 batch_size=16, seq_len=48, eval_every=20, eval_chars=4000, seed=3)
@@ -181,8 +181,8 @@ def test_gru_learns_saves_and_is_deterministic(tiny_gru, tmp_path):
 def test_gru_blend_interpolates_weights_and_is_exact_at_the_ends(tiny_gru):
     tuned = tiny_gru.fine_tune(str(corpus("genesis_english-kjv.txt")), max_steps=5, batch_size=8, seq_len=32,
                                eval_every=5, eval_chars=2000)
-    assert isinstance(tuned, type(tiny_gru.result)) and tuned.model is not tiny_gru and tuned.steps == 5
-    assert tuned.model.compatible(tiny_gru)  # same config: their weights interpolate
+    assert isinstance(tuned, CharGRU) and tuned is not tiny_gru and tuned.train_result.steps == 5
+    assert tuned.compatible(tiny_gru)  # same config: their weights interpolate
     other = CharGRU(**tiny_gru.config)
     other.load_state_dict({k: v + 0.01 if v.is_floating_point() else v for k, v in tiny_gru.state_dict().items()})
     for t, same in ((0.0, tiny_gru), (1.0, other)):

@@ -199,7 +199,7 @@ def test_a_few_training_steps_save_and_load(tmp_path):
         shutil.copy(f, data / f.name)
     from xmedia.cli import main
 
-    assert main(["train", "timbre", "--data", str(data), "-o", str(tmp_path / "tiny"), "--steps", "3",
+    assert main(["train", "timbre", "--data", str(data), "-o", str(tmp_path / "tiny"), "--max-steps", "3",
                  "--pitch", "yin"]) == 0
     model = Timbre.from_pretrained(tmp_path / "tiny")
     assert (tmp_path / "tiny" / "loss.png").stat().st_size > 1000

@@ -21,14 +21,15 @@ def latent_pairs(n=240, seed=0):
 
 def test_contrastive_training_learns_the_shared_latent(tmp_path):
     a, b = latent_pairs()
-    result = train(AudioVisualBridge(20, 12, embed_dim=16), (a, b), epochs=80, seed=0, report=tmp_path / "loss.png",
-                   progress=False)
+    result = train(AudioVisualBridge(20, 12, embed_dim=16), (a, b), max_epochs=80, seed=0,
+                   report=tmp_path / "loss.png", progress=False)
     m = result.metrics
     assert m["recall@1"] > 10 * m["chance@1"] and m["recall@5"] > 0.9
-    assert result.val_losses[result.best_epoch - 1] == result.best_val_loss < result.val_losses[0]
+    assert result.val_losses[result.extra["best_epoch"] - 1] == result.best_val < result.val_losses[0]
+    assert [h["epoch"] for h in result.history] == list(range(1, 81))  # held-out scores after every epoch
     assert (tmp_path / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # Shuffling the partners destroys what it learnt: the score comes from the pairing, not the data.
-    shuffled = evaluate(result.bridge, (a, np.random.default_rng(1).permutation(b)), split="all")
+    shuffled = evaluate(result.process, (a, np.random.default_rng(1).permutation(b)), split="all")
     assert shuffled["recall@1"] < 3 * shuffled["chance@1"]
 
 
@@ -36,7 +37,7 @@ def test_regression_beats_predicting_the_mean():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(300, 5)).astype(np.float32)
     y = 1 / (1 + np.exp(-(x @ rng.normal(size=(5, 3))))).astype(np.float32)
-    result = train(MLPBridge(5, 3, hidden=[32], output="sigmoid"), (x, y), "regression", epochs=150, progress=False)
+    result = train(MLPBridge(5, 3, hidden=[32], output="sigmoid"), (x, y), "regression", max_epochs=150, progress=False)
     assert result.metrics["r2"] > 0.8 and result.metrics["mse"] < 0.2 * result.metrics["baseline_mse"]
 
 
@@ -45,11 +46,11 @@ def test_same_seed_same_weights_and_early_stopping():
     runs = []
     for _ in range(2):
         torch.manual_seed(3)  # the initial weights come from the global generator when the bridge is built
-        runs.append(train(AudioVisualBridge(20, 12), (a, b), epochs=300, patience=3, seed=7, progress=False))
+        runs.append(train(AudioVisualBridge(20, 12), (a, b), max_epochs=300, patience=3, seed=7, progress=False))
     r1, r2 = runs
-    assert r1.stopped_early and len(r1.history) < 300
-    assert len(r1.history) == r1.best_epoch + 3
-    for (k, v), (_, w) in zip(r1.bridge.state_dict().items(), r2.bridge.state_dict().items()):
+    assert r1.stopped.startswith("early stop") and len(r1.history) < 300
+    assert len(r1.history) == r1.extra["best_epoch"] + 3
+    for (k, v), (_, w) in zip(r1.process.state_dict().items(), r2.process.state_dict().items()):
         assert torch.equal(v, w), k
 
 
@@ -143,7 +144,65 @@ def test_cli_train_writes_a_loadable_bridge(tmp_path):
     rng = np.random.default_rng(0)
     lex.write_text(f"word,{axes}\n" + "\n".join(f"w{i}x," + ",".join(f"{v:.2f}" for v in rng.random(8))
                                                 for i in range(30)))
-    assert main(["train", "text-perceptual", "--data", str(lex), "-o", str(tmp_path / "out"), "--epochs", "5"]) == 0
+    assert main(["train", "text-perceptual", "--data", str(lex), "-o", str(tmp_path / "out"), "--max-epochs", "5"]) == 0
     bridge = Bridge.from_pretrained(tmp_path / "out")
-    assert json.loads((tmp_path / "out" / "config.json").read_text())["card"]["data"]["words"] == 30
-    assert bridge.predict(["w1x"]).shape == (1, 8)
+    card = json.loads((tmp_path / "out" / "config.json").read_text())["card"]
+    assert card["data"]["words"] == 30 and card["training"]["max_epochs"] == 5
+    assert bridge.predict(["w1x"]).shape == (1, 8) and (tmp_path / "out" / "loss.png").exists()
+    # the same destination rules as every trainer: a saved model is replaced only with --force
+    args = ["train", "text-perceptual", "--data", str(lex), "-o", str(tmp_path / "out"), "--max-epochs", "2"]
+    assert main(args) == 2
+    assert main([*args, "--force"]) == 0
+    # --fine-tune: a copy of the saved bridge trained further (the recipe's fine-tuning rate)
+    assert main(["train", "text-perceptual", "--data", str(lex), "-o", str(tmp_path / "tuned"), "--fine-tune",
+                 str(tmp_path / "out"), "--max-epochs", "2"]) == 0
+    tuned = Bridge.from_pretrained(tmp_path / "tuned")
+    assert tuned.card["training"]["learning_rate"] == 1e-3
+    again = Bridge.from_pretrained(tmp_path / "out")
+    assert any(not torch.equal(v, tuned.state_dict()[k]) for k, v in again.state_dict().items())
+
+
+def test_fine_tune_trains_a_copy_that_saves_and_loads(tmp_path):
+    from xmedia.bridges import Bridge
+
+    a, b = latent_pairs(80)
+    base = train(MLPBridge(20, 12), (a, b), "regression", max_epochs=3, progress=False).process
+    before = {k: v.clone() for k, v in base.state_dict().items()}
+    tuned = base.fine_tune((a, b), objective="regression", max_epochs=2, progress=False)
+    assert tuned is not base and tuned.train_result.process is tuned
+    assert tuned.train_result.options["learning_rate"] == 1e-3  # bridges/recipe.json's fine_tune section
+    assert any(not torch.equal(before[k], v) for k, v in tuned.state_dict().items())
+    assert all(torch.equal(before[k], v) for k, v in base.state_dict().items())  # the original is untouched
+    back = Bridge.from_pretrained(tuned.save_pretrained(tmp_path / "tuned"))
+    assert all(torch.equal(v, back.state_dict()[k]) for k, v in tuned.state_dict().items())
+
+
+@pytest.mark.parametrize("flags, name", [
+    (["--max-epochs", "0"], "max_epochs"), (["--max-steps", "-5"], "max_steps"),
+    (["--learning-rate", "nan"], "learning_rate"), (["--val-fraction", "2"], "val_fraction"),
+    (["--patience", "0"], "patience"), (["--batch-size", "0"], "batch_size"), (["--seed", "-1"], "seed"),
+])
+def test_recipe_cli_refuses_bad_options_before_any_work(tmp_path, capsys, flags, name):
+    from xmedia.cli import main
+
+    assert main(["train", "text-perceptual", "-o", str(tmp_path / "o"), *flags]) == 2
+    err = capsys.readouterr().err
+    assert name in err and "Traceback" not in err and not (tmp_path / "o").exists()
+
+
+def test_recipe_cli_never_replaces_the_users_files(tmp_path, capsys):
+    from xmedia.cli import main
+
+    docs, data, note = tmp_path / "docs", tmp_path / "data", tmp_path / "note.txt"
+    docs.mkdir()
+    data.mkdir()
+    (docs / "thesis.doc").write_text("mine")
+    note.write_text("precious")
+    lex = data / "lex.csv"
+    lex.write_text("word,energy,pace,brightness,warmth,texture,valence,density,onset\n" +
+                   "\n".join(f"w{i},0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8" for i in range(8)))
+    for out in (docs, note, data, lex):
+        assert main(["train", "text-perceptual", "--data", str(lex), "-o", str(out)]) == 2, out
+        assert "Traceback" not in capsys.readouterr().err
+    assert (docs / "thesis.doc").read_text() == "mine" and note.read_text() == "precious"
+    assert sorted(p.name for p in data.iterdir()) == ["lex.csv"]

@@ -70,6 +70,12 @@ def _free_bytes(folder: Path) -> int | None:
 def _write_error(path: Path, exc: BaseException, what: str = "") -> MediaError | None:
     """A clear MediaError for a failed write (disk full, read-only, permission), or None for other failures."""
     code = getattr(exc, "errno", None)
+    if code == errno.EROFS or (code in (errno.EACCES, errno.EPERM) and _read_only(path.parent)):
+        return MediaError(f"{what}{path}: cannot write there (Read-only file system: {_existing(path.parent)} is "
+                          "mounted read-only); nothing was written. Choose a folder you can write to")
+    if code in (errno.EACCES, errno.EPERM):  # before the free-space test: /sys and the like report 0 bytes free
+        return MediaError(f"{what}{path}: cannot write there ({os.strerror(code)}); nothing was written. Choose a "
+                          "folder you can write to")
     free = _free_bytes(path.parent)
     if code == errno.ENOSPC or "no space left" in str(exc).lower() or (free is not None and free < MIN_FREE_BYTES):
         return MediaError(f"{what}{path}: the disk is full ({free or 0:,} bytes free in {path.parent}); nothing was written "
@@ -80,15 +86,32 @@ def _write_error(path: Path, exc: BaseException, what: str = "") -> MediaError |
     return None
 
 
+def _existing(folder: Path) -> Path:
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(_existing(folder)).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
 def check_destination(path, what: str = "output") -> Path:
     """Refuse, before any work, an output path that cannot be written: a directory, a folder that is not
     writable (probed by really creating a file there: permissions, read-only disks), or a full disk."""
     path = Path(path)
     if path.is_dir():
-        raise MediaError(f"{what} {path} is a directory; give a file name (e.g. {path / ('out' + (path.suffix or '.ext'))})")
-    folder = path.parent
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent  # the folders that do not exist yet are created on write
+        raise MediaError(f"{what} {path} is a directory; give a file name in it, e.g. {path / 'out.ext'} (the "
+                         "extension picks the format)")
+    return check_writable(path, _existing(path.parent), what)  # the folders not there yet are made on write
+
+
+def check_writable(path: Path, folder: Path, what: str = "output") -> Path:
+    """Refuse ``path`` unless a file can really be created in ``folder`` (permissions, read-only disks) and
+    its disk is not full; returns ``path``."""
     if not folder.is_dir():
         raise MediaError(f"{what} {path}: {folder} is not a folder")
     try:
@@ -148,6 +171,22 @@ def _umask() -> int:
     return mask
 
 
+def _normal_permissions(folder: Path) -> None:
+    """Folders 0777 and files 0666 (executables 0777) less the umask, throughout ``folder``: the temporary folder
+    is made 0700 and some writers (safetensors) make their files 0600, but a saved model is as readable as any
+    other output."""
+    mask = _umask()
+    os.chmod(folder, 0o777 & ~mask)
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o777 & ~mask)
+        for name in files:
+            full = os.path.join(root, name)
+            if not os.path.islink(full):
+                executable = os.stat(full).st_mode & 0o100
+                os.chmod(full, (0o777 if executable else 0o666) & ~mask)
+
+
 @contextlib.contextmanager
 def atomic_dir(path):
     """Yield a temporary directory next to ``path``; it replaces ``path`` (a directory) on success."""
@@ -159,7 +198,7 @@ def atomic_dir(path):
     try:
         with _failures_explained(path):
             yield tmp
-            os.chmod(tmp, 0o777 & ~_umask())
+            _normal_permissions(tmp)
             if path.exists():
                 old = path.with_name(f".{path.name}.old-{os.getpid()}-{time.monotonic_ns()}.tmp-{os.getpid()}")
                 os.replace(path, old)

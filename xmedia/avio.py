@@ -42,6 +42,9 @@ def load_av(opener: Callable[[], Any], name: str, want: str | None = None):
     with open_container(opener, name) as c:
         vs = video_stream(c)
         has_audio = bool(c.streams.audio)
+        if vs is None and not has_audio:
+            raise MediaError(f"{name}: the container has no video or audio stream (nothing to decode: an empty or "
+                             "unfinished recording?)")
         if want == "audio" or (vs is None and want != "video"):
             if not has_audio:
                 raise MediaError(f"{name}: has no audio stream")

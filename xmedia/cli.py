@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 
 from .atomic import check_destination, written_since
-from .commands import areas, parse_options
-from .errors import MediaError, XMediaError
+from .commands import add_translate_flags, areas, given_flags, parse_options
+from .errors import MediaError, RouteError, XMediaError
 from .formats import formats
 
 
@@ -41,13 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--via", action="append", help="a space or step the route must pass through (repeatable)")
     s.add_argument("--bridge", help="name of the bridge step to use")
     s.add_argument("--seed", type=int, help="random seed (results are deterministic for a seed)")
-    s.add_argument("--report", help="write a PNG report of the translation here")
     s.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra option for the route's steps")
     s.set_defaults(func=cmd_translate)
+    add_translate_flags(s)  # --report and every area's flags, each declared once as data
 
     for area in areas():
-        if hasattr(area, "add_translate_arguments"):
-            area.add_translate_arguments(s)
         if hasattr(area, "add_commands"):
             area.add_commands(sub)
     return p
@@ -85,24 +83,31 @@ def cmd_routes(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    from .routing import node_name, plan
+    from .routing import node_name, plan, source_node
 
-    for flag in ("output", "report", "sim"):  # before any work: can they be written?
-        if getattr(args, flag, None):
-            check_destination(getattr(args, flag), what="output" if flag == "output" else f"--{flag}")
+    given = given_flags(args)
+    check_destination(args.output, what="output")  # before any work: can the outputs be written?
+    for flag, value in given.items():
+        if flag.writes_file:
+            check_destination(value, what=f"--{flag.name}")
     ext = Path(args.output).suffix.lower()
     if ext not in {e for f in formats() if f.writer is not None for e in f.extensions}:
         raise MediaError(f"{args.output}: unknown output extension {ext or '(none)'!r}; the extension picks the format")
     x = _translate_input(args)
     to = node_name(args.to)
+    for flag in given:  # a flag only an output writer reads is refused where that writer does not run
+        if flag.writer_for and not flag.used_by_writer(source_node(x), to):
+            raise RouteError(f"--{flag.name} is not used when translating {source_node(x)} to {to}: only the "
+                             f"output for {', '.join(flag.writer_for)} reads it; drop it or change --to")
     for area in areas():
         if hasattr(area, "check_output"):
             area.check_output(args, x, to)
     options = parse_options(args.option)
-    for area in areas():
-        if hasattr(area, "translate_options"):
-            options.update(area.translate_options(args, to))
+    from_flags = {flag: flag.options(value) for flag, value in given.items()}
+    for flag_options in from_flags.values():
+        options.update(flag_options)
     route = plan(x, to, via=args.via, bridge=args.bridge, options=options)  # options may select steps (style=sfx)
+    _refuse_unused_flags(from_flags, route, x, options)
     if args.seed is not None and "seed" in route.options():  # a route with no randomness ignores --seed
         options["seed"] = args.seed
     if "progress" in route.options():
@@ -122,6 +127,33 @@ def cmd_translate(args) -> int:
     result.save(Path(args.output))
     print(f"wrote {args.output}")
     return 0
+
+
+def _refuse_unused_flags(from_flags: dict, route, x, options: dict) -> None:
+    """A flag whose option no step of the planned route takes is an error naming the flag and the targets that
+    take it (the router refuses the same option given through ``--option`` or the API)."""
+    from .routing import registry, source_node
+
+    taken = route.options()
+    for flag, flag_options in from_flags.items():
+        unused = set(flag_options) - taken
+        if unused:
+            targets = [t for t in sorted(n for n in registry().nodes() if ":" not in n)
+                       if any(unused <= _route_options(x, t, o) for o in (flag_options, options))]
+            where = (f"it applies to --to {', '.join(targets)}" if targets else
+                     f"no translation of {source_node(x)} takes it with these flags")
+            raise RouteError(f"--{flag.name} is not used by the route {route} (no step takes the option "
+                             f"{', '.join(sorted(unused))}); {where}")
+
+
+def _route_options(x, to, options) -> set:
+    """The options the route to ``to`` takes for these options (none when there is no such route)."""
+    from .routing import plan
+
+    try:
+        return plan(x, to, options=options).options()
+    except XMediaError:  # no route to that target, or a step that cannot load here
+        return set()
 
 
 def run_translate(input, to, output, **flags) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import zipfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -13,8 +14,10 @@ from . import formats
 from .errors import ConfigError, MediaError
 from .formats import Format, is_json_kind
 from .media import _check_finite, _frozen_array, as_fraction
+from .media_base import register_medium
 
 
+@register_medium
 @dataclass(frozen=True, eq=False)
 class Embedding:
     """``vector`` (D,) pooled over the whole input; ``track`` (T, D) at ``rate_hz`` for time-based media.
@@ -173,7 +176,7 @@ def _read(path: Path) -> Embedding:
                          axes=tuple(d["axes"]) if d["axes"] else None, events_s=tuple(map(Fraction, d["events_s"])),
                          event_strengths=tuple(d["event_strengths"]), source=d["source"],
                          start_s=Fraction(d["start_s"]))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise MediaError(f"{path}: not a saved Embedding ({type(exc).__name__}: {exc})") from None
 
 
@@ -181,7 +184,7 @@ def _is_embedding_npz(path: Path) -> bool:
     try:
         with np.load(path, allow_pickle=False) as z:
             return "meta" in z.files and "vector" in z.files
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
         return False
 
 

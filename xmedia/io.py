@@ -14,6 +14,7 @@ import json
 import os
 import stat
 import warnings
+import zipfile
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -220,7 +221,14 @@ def _read_image(path: Path, max_side: int | None = None) -> Image:
 
 
 def _read_text(path: Path) -> Text:
-    return Text(path.read_text())
+    """UTF-8 only (a byte-order mark is dropped): guessing another encoding would silently garble the text."""
+    raw = path.read_bytes()
+    try:
+        return Text(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise MediaError(f"{path}: the text is not UTF-8 (byte 0x{raw[exc.start]:02x} at byte offset {exc.start}); "
+                         f"xmedia reads text files as UTF-8: convert it, e.g. iconv -f latin1 -t utf-8 {path.name} "
+                         f"> {path.stem}.utf8.txt") from None
 
 
 def _read_process(path: Path):
@@ -247,7 +255,7 @@ def _load_motion(path: Path) -> Motion:
         return _load_motion_csv(path)
     except MediaError:
         raise
-    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise MediaError(f"{path}: not a valid Motion {ext} file ({type(exc).__name__}: {exc}); "
                          "see xmedia.io.save for the layout") from None
 

@@ -43,6 +43,12 @@ LIMITS = {limit.name: limit for limit in (
     Limit("frames", 1_000_000, "frames", "frames of a video held in memory or generated"),
     Limit("lut_size", 129, "points per axis", "3D LUT size", minimum=2),
     Limit("memory_bytes", 4 * 2**30, "bytes", "one array allocated from a request (e.g. a generated soundtrack)"),
+    Limit("text_chars", 10_000_000, "characters", "length of generated text (xmedia generate --length)"),
+    Limit("train_steps", 1_000_000, "steps", "steps or epochs of one training run", minimum=1),
+    Limit("batch_size", 4096, "items", "items in one training batch", minimum=1),
+    Limit("train_minutes", 7 * 24 * 60, "min", "wall-clock budget of one training run"),
+    Limit("model_units", 8192, "units", "width of a trainable layer (hidden size, channels, embedding)", minimum=1),
+    Limit("train_crop_px", 2048, "px", "side of a training crop or window", minimum=1),
 )}
 
 _overrides: dict[str, float] = {}
@@ -140,10 +146,10 @@ def check_analysable(video, what: str = "motion analysis") -> None:
                          f"at least {MIN_ANALYSIS_SIDE_PX} pixels on their longer side")
 
 
-def check_options(options: dict) -> None:
-    """Check every route option whose name is a limit (``duration_s``, ``sample_rate_hz``, ``lut_size``...).
-
-    Options that are not numbers are left to the step that takes them (``None`` means "the default")."""
+def check_options(options: dict, steps=()) -> None:
+    """Check every route option whose name is a limit (``duration_s``, ``sample_rate_hz``, ``lut_size``...) and,
+    given the route's ``steps``, the type of every option against the parameter of the step that takes it
+    (``strength="abc"`` where a number is expected: ``xmedia.option_types``). ``None`` means "the default"."""
     seed = options.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, float)) or not math.isfinite(seed)
                              or seed != int(seed) or seed < 0):
@@ -151,3 +157,7 @@ def check_options(options: dict) -> None:
     for name, value in options.items():
         if name in LIMITS and value is not None and not isinstance(value, bool):
             check(name, value, f"option {name}")
+    if steps:
+        from .option_types import check_option_types
+
+        check_option_types(options, steps)

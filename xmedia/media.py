@@ -17,10 +17,11 @@ import numpy as np
 from . import limits
 from .errors import MediaError
 from .media_audio import Audio, AudioReader
-from .media_base import _check_finite, _frozen_array, _Media, as_fraction
+from .media_base import (_check_finite, _frozen_array, _Media, as_fraction, media_types, register_medium,
+                         registered_kind)
 
 __all__ = ["Audio", "AudioReader", "Frame", "Image", "Motion", "Rig", "Text", "Video", "as_fraction", "downscale",
-           "kind_of"]
+           "kind_of", "media_types", "register_medium"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -302,7 +303,11 @@ def downscale(rgb: np.ndarray, max_side: int) -> np.ndarray:
 
 
 def kind_of(x: Any) -> str:
-    kind = getattr(x, "KIND", None)
-    if kind is None:
-        raise MediaError(f"expected an xmedia object (Audio, Image, Video, Text, Motion, ...), got {type(x).__name__}")
+    """The route node kind of ``x``: its class's registered kind (``register_medium``, or a ``Medium`` subclass's
+    ``KIND``), else its ``KIND`` attribute (intermediate values such as ``ComposerControls``)."""
+    kind = registered_kind(type(x)) or getattr(x, "KIND", None)
+    if not isinstance(kind, str):
+        known = ", ".join(c.__name__ for c in media_types().values())
+        raise MediaError(f"expected an xmedia object ({known}, ...), got {type(x).__name__}; a new medium subclasses "
+                         "xmedia.media_base.Medium with a KIND, or is registered with register_medium")
     return kind

@@ -42,9 +42,15 @@ def _check_finite(arr: np.ndarray, what: str) -> None:
 
 
 class _Media:
-    """Shared behaviour: ``save`` and ``replace``."""
+    """Shared behaviour: ``save`` and ``replace``. A subclass that sets its own ``KIND`` is a registered medium
+    (``media_types()``), so a plug-in's medium subclasses ``Medium`` (this class) and is known by its kind."""
 
     KIND = "media"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(cls.__dict__.get("KIND"), str):
+            register_medium(cls)
 
     def save(self, path, **options):
         """Write to ``path`` atomically; the format follows the extension."""
@@ -52,3 +58,48 @@ class _Media:
 
     def replace(self, **changes):
         return dataclasses.replace(self, **changes)
+
+
+Medium = _Media  # the public name of the base a plug-in medium subclasses
+
+MEDIA_GROUP = "xmedia.media_types"
+_KINDS: dict[type, str] = {}  # class -> kind, for every registered medium
+_TYPES: dict[str, type] = {}  # kind -> the class registered first for it
+_PLUGINS_LOADED: list[bool] = []
+
+
+def register_medium(cls: type | None = None, *, kind: str | None = None):
+    """Register ``cls`` as a medium of ``kind`` (default: its ``KIND``); usable as a decorator.
+
+    ``Medium`` subclasses are registered when defined; this is for a class that cannot subclass it (or that has no
+    ``KIND`` attribute): ``kind_of`` and ``node_name`` then know it."""
+
+    def add(c: type) -> type:
+        k = kind or getattr(c, "KIND", None)
+        if not isinstance(k, str) or not k:
+            raise MediaError(f"register_medium({c.__name__}): give kind='...' or a KIND class attribute")
+        _KINDS[c] = k
+        _TYPES.setdefault(k, c)
+        return c
+
+    return add if cls is None else add(cls)
+
+
+def registered_kind(cls: type) -> str | None:
+    """The kind of a registered medium class (or of its nearest registered base), else its ``KIND`` attribute."""
+    for c in cls.__mro__:
+        if c in _KINDS:
+            return _KINDS[c]
+    kind = getattr(cls, "KIND", None)
+    return kind if isinstance(kind, str) else None
+
+
+def media_types() -> dict[str, type]:
+    """Every registered medium by kind: the built-ins and those of the ``xmedia.media_types`` entry-point group (its
+    modules are imported on the first call)."""
+    if not _PLUGINS_LOADED:
+        from .plugins import entry_modules, import_plugins
+
+        _PLUGINS_LOADED.append(True)
+        import_plugins(entry_modules(MEDIA_GROUP), "the media types")
+    return dict(_TYPES)

@@ -4,27 +4,29 @@ A saved process is a folder with ``config.json`` (tagged ``"kind": "process"``) 
 (see ``xmedia.process``). Any layer may name one: ``locate(name_or_path)`` asks each zoo registered in the
 ``xmedia.zoos`` entry-point group (the shipped one is ``xmedia.zoo``; a zoo module defines
 ``locate(name) -> Path | None`` and ``list() -> list[str]``), so an adapter can take ``timbre="violin"`` without
-importing the zoo. ``load_arrays`` reads the weights as numpy arrays, checked against the sha256 in the
-config, for processes small enough to run without torch.
+depending on the zoo: it names a process, this core service finds whichever installed zoo has it, and with no
+zoo the adapter gets a ``WeightsError`` it can fall back from (tests/test_architecture.py checks that no lower
+layer reads the group itself or picks a zoo by name). ``load_arrays`` reads the weights as numpy arrays,
+checked against the sha256 in the config, for processes small enough to run without torch.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from importlib import import_module, metadata
 from pathlib import Path
 
 import numpy as np
 
 from .errors import WeightsError
+from .plugins import entry_modules, import_plugins
 
 ZOO_GROUP = "xmedia.zoos"
 WEIGHTS_NAME, CONFIG_NAME, CARD_NAME = "model.safetensors", "config.json", "README.md"
 
 
 def zoos() -> list:
-    eps = sorted(metadata.entry_points(group=ZOO_GROUP), key=lambda ep: ep.name)
-    return [import_module(ep.value) for ep in eps]
+    """The zoo modules registered in the ``xmedia.zoos`` entry-point group, in name order."""
+    return import_plugins(entry_modules(ZOO_GROUP), "the saved processes")
 
 
 def is_saved_process(path) -> bool:

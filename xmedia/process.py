@@ -20,6 +20,7 @@ import functools
 import hashlib
 import inspect
 import json
+import sys
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,7 @@ class Process(nn.Module):
     KIND = "process"
     src: str = ""
     dst: str = ""
-    fine_tune_defaults: dict[str, Any] = {}
+    recipe: str | None = None  # the family's recipe JSON beside its module: the one source of training defaults
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
@@ -87,13 +88,53 @@ class Process(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} maps tensors only (forward); it defines no run()")
 
     # -- training and remixing ---------------------------------------------------------------------------
-    def fit(self, data, **options):
-        """Train this process in place on ``data``; returns the trainer's result."""
-        raise NotImplementedError(f"{type(self).__name__} is not trainable (it defines no fit())")
+    @classmethod
+    def training_defaults(cls, fine_tune: bool = False) -> dict[str, Any]:
+        """The family's training defaults from its recipe JSON (``{"train": {...}, "fine_tune": {...}}``);
+        with ``fine_tune``, the fine-tuning overrides on top. The API and the CLI both read this."""
+        if cls.recipe is None:
+            raise ConfigError(f"{cls.__name__} is not trainable (it names no recipe)")
+        path = Path(sys.modules[cls.__module__].__file__).with_name(cls.recipe)
+        recipe = json.loads(path.read_text())
+        return {**recipe["train"], **(recipe.get("fine_tune", {}) if fine_tune else {})}
 
-    def fine_tune(self, data, **options):
-        """Train a copy on new data (this one is left as it is); returns ``fit``'s result."""
-        return copy.deepcopy(self).fit(data, **{**self.fine_tune_defaults, **options})
+    @classmethod
+    def check_training_options(cls, fine_tune: bool = False, **options) -> tuple[dict, dict]:
+        """``(trainer options, family options)`` resolved over the recipe's defaults and checked before any
+        work: an unknown name, NaN, a negative or out-of-range value is a ``ConfigError`` naming it."""
+        from .trainer import check_train_options, split_options
+
+        common_defaults, family_defaults = split_options(cls.training_defaults(fine_tune))
+        common, family = split_options(options)
+        unknown = sorted(set(family) - set(family_defaults))
+        if unknown:
+            raise ConfigError(f"{cls.__name__}.fit takes no option(s) {unknown}; it takes "
+                              f"{sorted(set(common_defaults) | set(family_defaults) | {'report', 'progress'})}")
+        resolved = check_train_options(common, common_defaults)
+        return resolved, cls.check_family_options({**family_defaults, **family})
+
+    @classmethod
+    def check_family_options(cls, options: dict) -> dict:
+        """The family's own options, checked (subclasses refuse their bad values here, before any work)."""
+        return options
+
+    def training_task(self, data, **family_options):
+        """The family's pieces for ``xmedia.trainer.train``: a ``Task`` with its model, batches and loss."""
+        raise NotImplementedError(f"{type(self).__name__} is not trainable (it defines no training_task())")
+
+    def fit(self, data, fine_tune: bool = False, **options):
+        """Train this process in place on ``data``; returns a ``xmedia.trainer.TrainResult`` holding it."""
+        from .trainer import train
+
+        common, family = self.check_training_options(fine_tune, **options)
+        return train(self.training_task(data, **family), **common)
+
+    def fine_tune(self, data, **options) -> "Process":
+        """A copy trained further on ``data`` (this one is left as it is), with the recipe's fine-tuning
+        defaults (a lower learning rate, fewer steps); its ``TrainResult`` is in ``.train_result``."""
+        tuned = copy.deepcopy(self)
+        tuned.train_result = tuned.fit(data, fine_tune=True, **options)
+        return tuned
 
     def compatible(self, other: "Process") -> bool:
         """Same class, same config and same parameter shapes: the weights can be interpolated."""
@@ -142,7 +183,12 @@ class Process(nn.Module):
 
     # -- persistence -------------------------------------------------------------------------------------
     def save_pretrained(self, directory, card: dict | None = None) -> Path:
-        """Write config.json, model.safetensors and README.md atomically into ``directory``."""
+        """Write config.json, model.safetensors and README.md atomically into ``directory`` (a folder that
+        holds anything but a saved model is refused, never replaced)."""
+        from .model_folder import check_replaceable
+
+        check_replaceable(directory)
+        check_finite(self.state_dict(), type(self).__name__)
         return formats.save(self, directory, card=card)
 
     save = save_pretrained
@@ -182,6 +228,7 @@ class Process(nn.Module):
             state = load_file(str(w_path), device=map_location)
         except (SafetensorError, OSError) as exc:
             raise WeightsError(f"{w_path} is not a valid safetensors file ({exc})") from None
+        check_finite(state, str(w_path))
         try:
             model.load_state_dict(state, strict=True)
         except RuntimeError as exc:
@@ -190,6 +237,14 @@ class Process(nn.Module):
         return model.eval()
 
     load = from_pretrained
+
+
+def check_finite(state: dict, what: str) -> None:
+    """Weights with NaN or inf are an error, on saving and on loading: they only ever give garbage."""
+    bad = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise WeightsError(f"{what} has NaN or infinite weights ({', '.join(bad[:4])}"
+                           f"{', ...' if len(bad) > 4 else ''}); retrain it (e.g. with a lower learning_rate)")
 
 
 def load(name_or_path, map_location: str = "cpu") -> Process:

@@ -5,24 +5,25 @@ Nodes are media kinds (``"video"``, ``"audio"``, ``"filter"``, ``"robot"``...), 
 lives, with the ``@step`` decorator; its options are the keyword parameters of its signature. Providers are
 modules named in the ``xmedia.providers`` entry-point group (so another package adds backends without editing
 xmedia); each is imported on the first ``routes()`` / ``translate()`` call and its declared ``Step``s (and
-``provide_steps()``, for steps known only at run time) are collected. A step's target may be a ``"module:attr"``
-string, imported only when a route runs it (a bridge's torch stays unloaded until then).
+``provide_steps()``, for steps known only at run time) are collected, with its ``StreamTarget``s and the spaces
+it names in ``SPACES`` (``SPACES = ("clip",)``: ``node_name("clip")`` is then ``"space:clip"``). A step's target
+may be a ``"module:attr"`` string, imported only when a route runs it (torch stays unloaded until then).
 """
 from __future__ import annotations
 
 import heapq
 import inspect
-import warnings
 from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any, Callable, Iterable
 
 from .errors import RouteError, WeightsError
 from .limits import check_options
-from .media import kind_of
+from .media import kind_of, media_types, registered_kind
+from .node_kinds import NodeKind, check_step_output
+from .plugins import entry_modules, import_plugins
 
 PROVIDER_GROUP = "xmedia.providers"
-SPACE_NAMES = ("perceptual", "clip", "clap", "minilm")
 
 
 def resolve(ref: str) -> Any:
@@ -152,6 +153,7 @@ class Trace:
 @dataclass
 class Route:
     steps: list[Step]
+    node_kinds: dict[str, NodeKind] = field(default_factory=dict, repr=False)  # its registry's: what nodes hold
 
     @property
     def nodes(self) -> list[str]:
@@ -170,7 +172,7 @@ class Route:
         if missing:
             raise WeightsError(f"step {missing[0].name!r} needs weights or packages that are not installed: "
                                f"{missing[0].description}")
-        check_options(options)  # a requested size above a documented limit is refused before any work
+        check_options(options, self.steps)  # sizes above a limit, values of the wrong type: before any work
         unknown = set(options) - self.options()
         if unknown:
             raise RouteError(
@@ -181,6 +183,7 @@ class Route:
         for s in self.steps:
             accepted = set(s.options)
             x = s(x, **{k: v for k, v in options.items() if k in accepted})
+            check_step_output(s, x, self.node_kinds)  # a step returning another kind than its dst fails here
             values.append(x)
         return Trace(self, tuple(values)) if trace else x
 
@@ -190,13 +193,11 @@ class Route:
 
 def provider_modules() -> list[str]:
     """Module names in the ``xmedia.providers`` entry-point group, in name order."""
-    from importlib import metadata  # stdlib, but slow to import: only when routes are first needed
-
-    eps = sorted(metadata.entry_points(group=PROVIDER_GROUP), key=lambda ep: ep.name)
-    if not eps:
+    names = entry_modules(PROVIDER_GROUP)
+    if not names:
         raise RouteError("no route providers are registered: xmedia's package metadata is missing. Install it "
                          "(pip install -e . in a checkout) so its xmedia.providers entry points exist")
-    return [ep.value.split(":", 1)[0] for ep in eps]
+    return names
 
 
 def declared_steps(module) -> list[Step]:
@@ -216,11 +217,15 @@ def declared_steps(module) -> list[Step]:
 class Registry:
     steps: dict[str, Step] = field(default_factory=dict)
     stream_targets: dict[str, StreamTarget] = field(default_factory=dict)
+    node_kinds: dict[str, NodeKind] = field(default_factory=dict)  # what a node holds, where KIND does not say
+    spaces: set[str] = field(default_factory=set)  # the providers' SPACES: "clip" names the node "space:clip"
     _loaded: bool = False
 
-    def add(self, item: Step | StreamTarget):
+    def add(self, item: Step | StreamTarget | NodeKind):
         if isinstance(item, StreamTarget):
             self.stream_targets[item.name] = item
+        elif isinstance(item, NodeKind):
+            self.node_kinds[item.name] = item
         else:
             self.steps[item.name] = item
         return item
@@ -229,22 +234,15 @@ class Registry:
         for st in declared_steps(module):
             self.add(st)
         for obj in list(vars(module).values()):
-            if isinstance(obj, StreamTarget):
+            if isinstance(obj, (StreamTarget, NodeKind)):
                 self.add(obj)
+        self.spaces.update(getattr(module, "SPACES", ()))
 
     def load_providers(self, modules: Iterable[str] | None = None) -> "Registry":
         if self._loaded:
             return self
         self._loaded = True
-        for mod_name in provider_modules() if modules is None else modules:
-            try:
-                mod = import_module(mod_name)
-            except ModuleNotFoundError as exc:
-                if exc.name and mod_name.startswith(exc.name):
-                    continue  # provider not shipped in this install: its routes are simply absent
-                warnings.warn(f"{mod_name} needs {exc.name!r}, which is not installed: its routes are skipped "
-                              "(pip install 'xmedia[all]')", RuntimeWarning, stacklevel=2)
-                continue
+        for mod in import_plugins(provider_modules() if modules is None else modules, "the routes"):
             self.add_module(mod)
         return self
 
@@ -281,7 +279,7 @@ class Registry:
         while heap:
             cost, _, node, k, took, path = heapq.heappop(heap)
             if node == dst and k == len(must) and took and path:
-                return Route(list(path))
+                return Route(list(path), self.node_kinds)
             if (node, k, took) in seen:
                 continue
             seen.add((node, k, took))
@@ -339,16 +337,23 @@ def registry() -> Registry:
     return _REGISTRY.load_providers()
 
 
+def space_names() -> frozenset[str]:
+    """The spaces the providers declare in ``SPACES`` (``"perceptual"``, ``"clip"``...)."""
+    return frozenset(registry().spaces)
+
+
 def node_name(target) -> str:
     """A route node from a type (``Audio``), a kind (``"audio"``) or a space name (``"clip"``)."""
     if isinstance(target, type):
-        kind = getattr(target, "KIND", None)
+        kind = registered_kind(target)
         if kind is None:
             raise RouteError(f"{target.__name__} is not an xmedia type; use Audio, Image, Video, Motion, Text, ...")
         return kind
     if isinstance(target, str):
         t = target.lower()
-        return f"space:{t}" if t in SPACE_NAMES else t
+        if ":" in t or t in media_types():  # a medium's kind is never a space: no need to load the providers
+            return t
+        return f"space:{t}" if t in space_names() else t
     raise RouteError(f"cannot use {target!r} as a route target; give a type (Audio) or a name ('audio')")
 
 

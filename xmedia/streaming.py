@@ -7,13 +7,16 @@ for a frame. When frames stop (end of file, unplugged camera), the robot control
 the arm to a smooth stop. Senders forward commands: ``OSCSender`` (UDP, python-osc: TouchDesigner, Max, Pd,
 robot bridges) and ``JSONLinesSender`` (stdout).
 
-Targets are ``StreamTarget``s declared by providers (``xmedia.routing``): "robot" is the one shipped
-(``xmedia.bridges.robot_stream``); another target (lights, a synth) only needs a controller with
-``on_frame(rgb, time_s)``, ``tick() -> Command``, ``stop()`` (begin a smooth stop), ``control_rate_hz``,
-``time_s`` and ``at_rest``.
+Targets are plug-ins: ``StreamTarget``s declared by the provider modules of the ``xmedia.providers`` entry-point
+group (``xmedia.routing``). "robot" is the one shipped (``xmedia.bridges.robot_stream``); another package's target
+(lights, a synth) only needs a controller ``controller(frame_rate_hz, **options)`` with ``on_frame(rgb, time_s)``,
+``tick() -> Command``, ``stop()`` (begin a smooth stop), ``control_rate_hz``, ``time_s`` and ``at_rest``. Its
+commands carry what the target defines: a ``Command`` with a ``payload`` dict, or a ``Command`` subclass with
+typed fields (the robot's ``RobotCommand``: joint positions, velocities, accelerations).
 """
 from __future__ import annotations
 
+import inspect
 import json
 import math
 import socket
@@ -22,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator
+from typing import Any, ClassVar, Iterator, Mapping
 
 from . import limits
 from .errors import ConfigError, MediaError, RouteError, XMediaError
@@ -35,27 +38,47 @@ class StreamError(XMediaError):
 
 @dataclass(frozen=True)
 class Command:
-    """One control period's output: joint state at ``time_s`` (seconds since the stream started)."""
+    """One control period's output of a stream target at ``time_s`` (seconds since the stream started).
+
+    ``payload`` holds the values the target defines (JSON-able: ``{"brightness": 0.4}``). A target may subclass
+    ``Command`` with typed fields instead, overriding ``values()`` (what senders write) and ``resting()`` (the
+    last command of a stream: a robot's has zero velocity). ``OSC_FIELDS`` names the values ``OSCSender`` sends
+    (None: every number or list of numbers)."""
 
     time_s: float
-    joint_names: tuple[str, ...]
-    positions: tuple[float, ...]
-    velocities: tuple[float, ...]
-    accelerations: tuple[float, ...]
+    payload: Mapping[str, Any] = field(default_factory=dict)
     frame_index: int | None = None  # the frame consumed in this period, if any
     dropped_frames: int = 0  # frames dropped so far
     latency_s: float | None = None  # frame in -> new targets out, for the period that consumed a frame
     stopping: bool = False
-    extra: dict = field(default_factory=dict)
+    OSC_FIELDS: ClassVar[tuple[str, ...] | None] = None
+
+    def values(self) -> dict:
+        """The target-defined values of this period."""
+        return dict(self.payload)
+
+    def resting(self) -> "Command":
+        """This command as the last of a stream: the target is at rest."""
+        return replace(self, stopping=True, frame_index=None, latency_s=None)
 
     def to_dict(self) -> dict:
-        d = {"time_s": round(self.time_s, 6), "joint_names": list(self.joint_names),
-             "positions": list(self.positions), "velocities": list(self.velocities),
-             "accelerations": list(self.accelerations), "frame_index": self.frame_index,
+        d = {"time_s": round(self.time_s, 6), **self.values(), "frame_index": self.frame_index,
              "dropped_frames": self.dropped_frames, "stopping": self.stopping}
         if self.latency_s is not None:
             d["latency_ms"] = round(self.latency_s * 1000, 3)
         return d
+
+    def osc_values(self) -> dict:
+        """The values ``OSCSender`` sends, each as ``{prefix}/{name}``."""
+        values = self.values()
+        names = self.OSC_FIELDS if self.OSC_FIELDS is not None else [k for k, v in values.items() if _numeric(v)]
+        return {name: values[name] for name in names}
+
+
+def _numeric(value) -> bool:
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(_numeric(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 # ---------------------------------------------------------------------------------------------- sources
@@ -165,28 +188,32 @@ class FrameSource:
 
 def stream(source, to: str = "robot", duration_s: float | None = None, realtime: bool = True,
            stop: threading.Event | None = None, **options) -> Iterator[Command]:
-    """Yield ``Command``s at the control rate while frames from ``source`` drive ``to`` ("robot").
+    """Yield ``Command``s at the control rate while frames from ``source`` drive the target ``to`` ("robot").
 
     ``duration_s`` bounds the stream (cameras and URLs run until then); a file ends when its frames are over
-    and the arm has come to rest. ``realtime=False`` (files only) runs on a simulated clock, as fast as it can.
-    However the stream ends -- ``duration_s`` reached, the source over, ``stop`` set (the CLI sets it on Ctrl-C
-    and SIGTERM), a ``KeyboardInterrupt`` inside the loop -- the target is brought to rest with a jerk-limited
-    ramp first: the last command has ``stopping=True`` and zero velocity. A stalled source (no frame for the
-    controller's ``stall_timeout_s``) brings the arm to rest too, and the stream goes on until it ends.
-    Options go to the target's controller (``urdf``, ``control_rate_hz``, ``range_fraction``,
-    ``stall_timeout_s``, ``max_side``, ``seed``, ``speed_gain_rad_s``).
+    and the target has come to rest. ``realtime=False`` (files only) runs on a simulated clock, as fast as it
+    can. However the stream ends -- ``duration_s`` reached, the source over, ``stop`` set (the CLI sets it on
+    Ctrl-C and SIGTERM), a ``KeyboardInterrupt`` inside the loop -- the target is brought to rest first (the
+    robot with a jerk-limited ramp): the last command is ``resting()``, with ``stopping=True`` (and, for the
+    robot, zero velocity). A stalled source (no frame for the robot controller's ``stall_timeout_s``) brings the
+    arm to rest too, and the stream goes on until it ends. Options go to the target's controller, which must
+    take them (the robot's: ``urdf``, ``control_rate_hz``, ``range_fraction``, ``stall_timeout_s``,
+    ``max_side``, ``seed``, ``speed_gain_rad_s``).
     """
     name = to.lower() if isinstance(to, str) else getattr(to, "KIND", str(to))
     targets = registry().stream_targets
     if name not in targets:
-        raise RouteError(f"cannot stream to {to!r}; streaming targets: {sorted(targets)}")
+        raise RouteError(f"cannot stream to {to!r}; streaming targets: {sorted(targets)} (a package adds one by "
+                         "declaring a StreamTarget in a module of its xmedia.providers entry points)")
+    controller = targets[name].load()
+    _check_options(name, controller, options)
     if duration_s is not None and not duration_s > 0:
         raise ConfigError(f"duration_s must be positive, got {duration_s}")
     if duration_s is not None:
         limits.check("duration_s", duration_s, "stream duration_s")
     src = FrameSource(source, realtime=realtime)
     try:
-        ctrl = targets[name].load()(src.fps, **options)
+        ctrl = controller(src.fps, **options)
         loop = _realtime_loop if src.realtime else _simulated_loop
         interrupted, state = None, {}
         try:
@@ -223,8 +250,18 @@ def _come_to_rest(ctrl, last: Command | None, at_rest: bool, paced: bool):
             raise StreamError(f"the stream target did not come to rest within {MAX_STOP_S} s")
     else:
         cmd = last
-    zeros = tuple(0.0 for _ in cmd.velocities)
-    yield replace(cmd, velocities=zeros, accelerations=zeros, stopping=True, frame_index=None, latency_s=None)
+    yield cmd.resting()
+
+
+def _check_options(name: str, controller, options: dict) -> None:
+    """Refuse options the target's controller does not take (before the source is opened)."""
+    params = list(inspect.signature(controller).parameters.values())[1:]  # after the frame rate
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    accepted = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise RouteError(f"the stream target {name!r} takes no option(s) {unknown}; it takes {sorted(accepted)}")
 
 
 def _realtime_loop(src: FrameSource, ctrl, duration_s, stop: threading.Event, state: dict):
@@ -294,7 +331,8 @@ def parse_address(address: str) -> tuple[str, int]:
 
 
 class OSCSender:
-    """Send each command as OSC messages over UDP: ``{prefix}/positions``, ``/velocities``, ``/time``."""
+    """Send each command as OSC messages over UDP: ``{prefix}/{name}`` for each of its ``osc_values()`` (a robot's
+    ``/positions`` and ``/velocities``), then ``{prefix}/time``."""
 
     def __init__(self, address: str, prefix: str = "/xmedia/robot"):
         from pythonosc.udp_client import SimpleUDPClient
@@ -315,8 +353,9 @@ class OSCSender:
 
     def send(self, cmd: Command) -> None:
         try:
-            self._client.send_message(f"{self.prefix}/positions", [float(x) for x in cmd.positions])
-            self._client.send_message(f"{self.prefix}/velocities", [float(x) for x in cmd.velocities])
+            for name, value in cmd.osc_values().items():
+                value = [float(x) for x in value] if isinstance(value, (list, tuple)) else float(value)
+                self._client.send_message(f"{self.prefix}/{name}", value)
             self._client.send_message(f"{self.prefix}/time", float(cmd.time_s))
         except OSError as exc:
             raise StreamError(f"sending OSC to {self.address} failed ({exc}); is the receiver's network up?") from None

@@ -90,7 +90,7 @@ def build_bridges(media_dir=DEFAULT_MEDIA, cache_dir=None, progress: bool | None
     print(av.summary())
     print(json.dumps(cv, indent=1))
     entries["av-perceptual"] = av
-    return {name: {"1": index_entry(result.out_dir, result.bridge)} for name, result in entries.items()}
+    return {name: {"1": index_entry(result.extra["out_dir"], result.process)} for name, result in entries.items()}
 
 
 def write_entries(entries: dict) -> dict:

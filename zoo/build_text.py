@@ -25,8 +25,8 @@ CORPUS = Path("text") / "tinyshakespeare_en.txt"
 VAL_FRACTION = 0.1
 MARKOV_ORDER = 4
 GRU = {"embed_dim": 64, "hidden": 256, "layers": 1, "dropout": 0.1}
-FIT = {"max_steps": 6000, "max_minutes": 14.0, "batch_size": 64, "seq_len": 128, "lr": 3e-3, "warmup_steps": 50,
-       "eval_every": 100, "eval_chars": 30_000, "patience": 6, "seed": 0}
+FIT = {"max_steps": 6000, "max_minutes": 14.0, "batch_size": 64, "seq_len": 128, "learning_rate": 3e-3,
+       "warmup_steps": 50, "eval_every": 100, "eval_chars": 30_000, "patience": 6, "seed": 0}
 DATA = ("tinyshakespeare_en.txt (the first 36,000 lines of the char-rnn Tiny Shakespeare corpus; public domain). "
         "Split: the last 10% of the file held out as one contiguous block (validation), the rest trained on.")
 
@@ -59,7 +59,7 @@ def build_markov(corpus) -> dict:
 def build_gru(corpus, progress: bool | None = None) -> dict:
     gru = CharGRU.from_corpus(corpus, **GRU, progress=progress if progress is not None else True,
                                report=ZOO_DIR / "shakespeare-gru" / "loss.png", **FIT)
-    res = gru.result
+    res = gru.train_result
     g_val = gru.nats_per_char(corpus.val)["nats_per_char"]
     gru.card = {"title": "shakespeare-gru", "data": DATA,
                 "description": f"Character GRU (hidden {GRU['hidden']}) on Tiny Shakespeare: validation "

@@ -27,11 +27,11 @@ from .colour import (
 )
 from .filter import SPATIAL_FIELDS, Filter, apply_spatial, filter_video
 from .kernel import INTERPOLATIONS, apply_table, resample_table
-from .steps import decode_look, encode_soundtrack
+from .steps import decode_look, encode_soundtrack, look_parameters
 from .track import FilterTrack, Look
 
 __all__ = [
     "CUBE_SIZES", "DEFAULT_SIZE", "INTERPOLATIONS", "LOOK_PARAMS", "SPATIAL_FIELDS", "Filter", "FilterTrack", "Look",
     "apply_spatial", "apply_table", "decode_look", "encode_soundtrack", "filter_video", "identity_table",
-    "lab_to_srgb", "linear_to_srgb", "look_table", "resample_table", "srgb_to_lab", "srgb_to_linear",
+    "lab_to_srgb", "linear_to_srgb", "look_parameters", "look_table", "resample_table", "srgb_to_lab", "srgb_to_linear",
 ]

@@ -1,7 +1,8 @@
 """The route steps of the colour looks: the ``lut`` decoder and the ``lut-soundtrack`` encoder.
 
-The bridge between them (``audio-filter``: perceptual axes -> ``Look``) is declared in
-``xmedia.bridges.routes`` and lives in ``xmedia.bridges.audio_filter``.
+The bridge between them (``perceptual-to-look``: perceptual axes -> ``Look``, the ``controls:filter`` node that
+``look_parameters`` declares) is declared in ``xmedia.bridges.routes`` and runs ``xmedia.bridges.look_map.LookMap``
+(the numpy twin of ``audio_filter.PerceptualToFilter``).
 """
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from xmedia.adapters.perceptual import encode_audio
 from xmedia.embedding import Embedding
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Video
+from xmedia.node_kinds import NodeKind
 from xmedia.routing import step
 
 from .colour import CUBE_SIZES, DEFAULT_SIZE
 from .filter import Filter
 from .track import FilterTrack, Look
+
+
+look_parameters = NodeKind("controls:filter", Look, "a Look (look parameters, pooled and over time)")
 
 
 @step("controls:filter", "filter", name="lut", cost=0.1, kind="decoder",

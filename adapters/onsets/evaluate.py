@@ -6,7 +6,8 @@ those of an independent detector, librosa's, when it is installed; else the trai
 the model: ``classic_events`` (today's detector, kept as it was), ``frame_diff_curve`` (a plain frame-difference
 detector, its threshold tuned on the training clips like the model's) and ``chance_f`` (random onsets of the
 same count as the truth, averaged over seeds). ``cross_validate`` trains and tunes inside the training folds
-only, then scores the held-out fold.
+only (``train_tuned``: ``fit`` per fold, ``tune_detection`` on inner folds), then scores the held-out fold;
+``score_clips`` scores a model on clips it never saw (``xmedia eval visual-onsets --data DIR``).
 """
 from __future__ import annotations
 
@@ -95,6 +96,11 @@ def best_offset(curves, clips, threshold: float) -> float:
     return float(np.clip(np.median(gaps), -0.05, 0.05)) if gaps else 0.0
 
 
+def group_of(name: str) -> str:
+    """Clips of one source stay in one fold: GRID sentences (one speaker set) share a group."""
+    return "grid_speech" if name.endswith(".mpg") else name
+
+
 def folds_by_clip(clips, k: int, seed: int = 0, group=None) -> list[np.ndarray]:
     """``k`` folds of clip indices; clips of one ``group(name)`` (one speaker, one source) stay together."""
     names = [c.name for c in clips]
@@ -104,30 +110,33 @@ def folds_by_clip(clips, k: int, seed: int = 0, group=None) -> list[np.ndarray]:
     return [np.array([j for j, n in enumerate(names) if fold_of[(group or (lambda n: n))(n)] == f]) for f in range(k)]
 
 
-def train_tuned(train, make_model, inner_folds: int = 3, seed: int = 0, group=None, **fit):
-    """A model fitted on ``train`` whose threshold and offset were tuned on inner held-out folds of ``train``."""
+def tune_detection(model, clips, make_model, inner_folds: int = 3, seed: int = 0, group=None, **fit) -> None:
+    """Set ``model``'s threshold and offset from the curves of inner held-out folds of ``clips`` (each scored by
+    ``make_model()`` fitted on the others with ``fit`` options); with fewer than 2 inner folds, from the
+    training clips themselves (optimistic; for quick runs)."""
     oof_curves, oof_clips = [], []
-    for idx in (folds_by_clip(train, min(inner_folds, len(train)), seed + 1, group) if inner_folds > 1 else []):
-        if len(idx) == 0 or len(idx) == len(train):
+    for idx in (folds_by_clip(clips, min(inner_folds, len(clips)), seed + 1, group) if inner_folds > 1 else []):
+        if len(idx) == 0 or len(idx) == len(clips):
             continue
         inner = make_model()
-        inner.fit([c for j, c in enumerate(train) if j not in set(idx)], seed=seed, **fit)
+        inner.fit([c for j, c in enumerate(clips) if j not in set(idx)], seed=seed, folds=None, inner_folds=None,
+                  progress=False, **fit)
         twin = inner.onset_model()
         for j in idx:
-            oof_curves.append(twin.curve_from_motion(train[j].motion, train[j].fps))
-            oof_clips.append(train[j])
-    model = make_model()
-    result = model.fit(train, seed=seed, **fit)
-    if not oof_clips:  # no inner folds: tune on the training clips themselves (optimistic; for quick runs)
+            oof_curves.append(twin.curve_from_motion(clips[j].motion, clips[j].fps))
+            oof_clips.append(clips[j])
+    if not oof_clips:
         twin = model.onset_model()
-        oof_curves, oof_clips = [twin.curve_from_motion(c.motion, c.fps) for c in train], list(train)
-    if oof_clips:
-        th = best_threshold(oof_curves, oof_clips)
-        off = best_offset(oof_curves, oof_clips, th)
-    else:
-        th, off = 0.5, 0.0
-    model.set_detection(th, off)
-    return model, result
+        oof_curves, oof_clips = [twin.curve_from_motion(c.motion, c.fps) for c in clips], list(clips)
+    th = best_threshold(oof_curves, oof_clips)
+    model.set_detection(th, best_offset(oof_curves, oof_clips, th))
+
+
+def train_tuned(train, make_model, inner_folds: int = 3, seed: int = 0, **fit):
+    """``(model, TrainResult)``: ``make_model()`` fitted on ``train`` (quietly), its threshold and offset tuned on
+    inner held-out folds of ``train`` (``tune_detection``, at the end of the fit)."""
+    model = make_model()
+    return model, model.fit(train, seed=seed, folds=None, inner_folds=inner_folds, progress=False, **fit)
 
 
 def cross_validate(clips, make_model, k: int = 5, seed: int = 0, group=None, progress=None, inner_folds: int = 3,
@@ -142,7 +151,7 @@ def cross_validate(clips, make_model, k: int = 5, seed: int = 0, group=None, pro
         test = [clips[j] for j in test_idx]
         if not train or not test:
             continue
-        model, _ = train_tuned(train, make_model, inner_folds, seed=seed, group=group, **fit)
+        model, _ = train_tuned(train, make_model, inner_folds, seed=seed, **fit)
         twin = model.onset_model()
         diff_th = best_threshold([frame_diff_curve(c) for c in train], train)
         fold = []
@@ -180,3 +189,26 @@ def table(result: dict) -> str:
         lines.append(f"{r['split']:<10}{r['n clips']:>6}" + "".join(f"{r[f'{m} {w}']:>17.3f}" for m in METHODS
                                                                     for w in ("F@50", "F@100")))
     return "\n".join(lines)
+
+
+def score_clips(model, clips, diff_threshold: float, label: str = "held out") -> dict:
+    """Each clip's F@50/F@100 of ``model`` (a ``VisualOnsets`` or its twin), the classic detector, frame
+    difference at ``diff_threshold`` and chance, and their mean (``{"clips": rows, "mean": row}``)."""
+    twin = model.onset_model() if hasattr(model, "onset_model") else model
+    rows = []
+    for c in clips:
+        row = {"clip": c.name}
+        events = twin.events(twin.curve_from_motion(c.motion, c.fps), c.times_s, classic=c.classic)[0]
+        row.update({f"model {k}": v for k, v in scores(c, events).items()})
+        row.update({f"classic {k}": v for k, v in scores(c, classic_events(c)).items()})
+        fd = pick_onsets(frame_diff_curve(c), c.times_s, diff_threshold)[0]
+        row.update({f"frame_diff {k}": v for k, v in scores(c, fd).items()})
+        row.update({f"chance {k}": v for k, v in chance_f(c).items()})
+        rows.append(row)
+    return {"clips": rows, "mean": summarise(rows, label)}
+
+
+def clips_table(scored: dict) -> str:
+    """``table`` of ``score_clips``: a line per clip, then the mean."""
+    per_clip = [dict(r, split=r["clip"][:10], **{"n clips": 1}) for r in scored["clips"]]
+    return table({"folds": per_clip, "overall": scored["mean"]})

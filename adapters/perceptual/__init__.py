@@ -21,6 +21,7 @@ from .video import VideoEncoder, encode_video, prefetch
 __all__ = ["AXES", "AXIS_DOCS", "IDX", "NEUTRAL", "SPACE", "encode", "encode_video", "encode_audio", "encode_image",
            "encode_text", "encode_motion", "to_motion", "VideoEncoder", "colour_stats", "pick_events", "pool",
            "prefetch", "refine_attack", "stft_magnitude"]
+SPACES = (SPACE,)  # the route node "space:perceptual" (xmedia.routing.node_name("perceptual"))
 
 
 def encode(x, **options) -> Embedding:

@@ -74,7 +74,9 @@ def encode_image(image: Image, max_side: int = 160) -> Embedding:
 LEXICON: dict[str, dict[str, float]] = {}
 
 
-def _lexicon() -> dict[str, dict[str, float]]:
+def perceptual_lexicon() -> dict[str, dict[str, float]]:
+    """``{word: {axis: value}}`` from ``adapters/perceptual_lexicon.csv`` (read once): what ``encode_text``
+    averages, and what the text writer (``adapters/text/poem.py``) opens its lines with."""
     if not LEXICON:
         import csv
         from importlib import resources
@@ -96,7 +98,7 @@ def encode_text(text: Text) -> Embedding:
 
     words = re.findall(r"[a-z]+", text.text.lower())
     sums, counts = np.zeros(len(AXES)), np.zeros(len(AXES))
-    lex = _lexicon()
+    lex = perceptual_lexicon()
     for i, w in enumerate(words):
         entry = lex.get(w) or lex.get(w.rstrip("s")) or lex.get(w.removesuffix("ly"))
         if not entry:

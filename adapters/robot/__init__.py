@@ -15,14 +15,15 @@ commands (``controls:robot``) into a ``Trajectory``. Modules, one job each:
 """
 from __future__ import annotations
 
-from .follow import MAX_CONTROL_RATE_HZ, JointTargetFollower, commands_to_targets, follow_targets, robot_trajectory
+from .follow import (COMMAND_UNIT, MAX_CONTROL_RATE_HZ, JointTargetFollower, commands_to_targets, follow_targets,
+                     joint_commands, robot_trajectory)
 from .report import fidelity, plot_report
 from .sim import simulate
 from .spec import LIMITS_YAML, RobotError, RobotSpec, robot_names, stopping_distance, velocity_that_stops_within
 from .trajectory import Trajectory
 
 __all__ = [
-    "LIMITS_YAML", "MAX_CONTROL_RATE_HZ", "JointTargetFollower", "RobotError", "RobotSpec", "Trajectory",
-    "commands_to_targets", "fidelity", "follow_targets", "plot_report", "robot_names", "robot_trajectory",
-    "simulate", "stopping_distance", "velocity_that_stops_within",
+    "COMMAND_UNIT", "LIMITS_YAML", "MAX_CONTROL_RATE_HZ", "JointTargetFollower", "RobotError", "RobotSpec",
+    "Trajectory", "commands_to_targets", "fidelity", "follow_targets", "joint_commands", "plot_report",
+    "robot_names", "robot_trajectory", "simulate", "stopping_distance", "velocity_that_stops_within",
 ]

@@ -15,6 +15,7 @@ import numpy as np
 from xmedia.errors import ConfigError, XMediaError
 from xmedia.limits import check as check_limit
 from xmedia.media import Motion
+from xmedia.node_kinds import NodeKind
 from xmedia.routing import step
 
 from .spec import RobotSpec, stopping_distance
@@ -218,6 +219,19 @@ def commands_to_targets(spec: RobotSpec, commands: np.ndarray, range_fraction: f
     out[..., :j] += np.clip(c[..., :j], -1, 1) * spec.half_window(range_fraction)[:j]
     out[..., :j] = np.where(np.isfinite(c[..., :j]), out[..., :j], np.nan)
     return out
+
+
+COMMAND_UNIT = "normalized"  # a joint command: 0 = home, +-1 = the edges of the joint's window
+
+
+def is_joint_commands(value) -> bool:
+    """A ``Motion`` of joint commands: every channel in ``COMMAND_UNIT``, every value in [-1, 1]."""
+    return (isinstance(value, Motion) and all(u == COMMAND_UNIT for u in value.units)
+            and bool(np.all(np.abs(value.values) <= 1.0)))
+
+
+joint_commands = NodeKind("controls:robot", is_joint_commands,
+                          f"a Motion of joint commands (one {COMMAND_UNIT!r} channel per joint, values in [-1, 1])")
 
 
 @step("controls:robot", "robot", name="robot-trajectory", cost=1.0, kind="decoder",

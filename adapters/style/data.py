@@ -106,6 +106,8 @@ def style_images(source, max_side: int = 512, max_frames: int = 8) -> list[np.nd
 def video_frames(source, count: int, max_side: int) -> list[np.ndarray]:
     """``count`` frames evenly spread over a video (file or ``Video``), longer side at most ``max_side``."""
     video = source if isinstance(source, Video) else load(source, kind="video")
+    if not isinstance(video, Video):  # a container with sound and no pictures
+        raise MediaError(f"{source} holds no video stream ({type(video).__name__} only): give a clip with pictures")
     wanted = set(np.linspace(0, video.num_frames - 1, min(count, video.num_frames)).round().astype(int).tolist())
     return [f.rgb.copy() for f in video.iter_frames(max_side=max_side) if f.index in wanted]
 

@@ -9,6 +9,7 @@ Instance normalisation (Ulyanov et al. 2016) throughout, as in fast style transf
 """
 from __future__ import annotations
 
+import copy
 import warnings
 
 import numpy as np
@@ -19,8 +20,6 @@ from torch.nn import functional as F
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Image, downscale
 from xmedia.process import Process
-
-from .train import train_style
 
 MULTIPLE = 8  # three stride-2 stages: inputs are padded to a multiple of 8
 MIN_SIDE_PX = 32  # smaller inputs are padded (replicated edges) so the 1/8 stage keeps a few pixels
@@ -55,6 +54,8 @@ class StyleNet(Process):
     route step that adds validation, blending and video)."""
 
     src, dst = "image", "image"
+    # training defaults for the API and the CLI (``train.py``: the trainer's StyleTask):
+    recipe = "recipe.json"
 
     def __init__(self, channels=[16, 32, 48], blocks: int = 4, refine_channels: int = 8):  # list: as JSON reads back
         super().__init__()
@@ -97,11 +98,73 @@ class StyleNet(Process):
             return out
         return Image(out if alpha is None else np.dstack([out, alpha]))
 
-    def fit(self, data, style=None, **options):
-        """Train on content ``data`` (folder / files / arrays) towards ``style`` (image, clip or arrays)."""
-        if style is None:
-            raise ConfigError("fit needs style= (a painting, a video clip or a list of frames)")
-        return train_style(self, data, style, **options)
+    @classmethod
+    def check_family_options(cls, options: dict) -> dict:
+        from .train import check_options
+
+        return check_options(options)
+
+    def training_task(self, data, style, **options):
+        """``fit(data, style=...)``: content ``data`` (folder / files / manifests / arrays) towards ``style`` (a
+        painting, a film clip or a list of pictures), through the one trainer (``xmedia.trainer``)."""
+        from .train import StyleTask
+
+        return StyleTask(self, data, style, **options)
+
+    @classmethod
+    def blend_outputs(cls, a, b, t: float) -> "StyleMix":
+        """Two style networks that cannot be interpolated: a ``StyleMix`` of their pictures (a copy of ``a`` at
+        ``t = 0``, of ``b`` at ``t = 1``)."""
+        return StyleMix.between(a, b, t)
+
+
+class StyleMix(Process):
+    """Several style networks' outputs mixed with fixed weights (when their weights cannot be interpolated).
+
+    A process like the networks it mixes: its config records each member (``xmedia.blend.process_spec``) and the
+    weights, its state holds the members' weights, so ``save_pretrained``/``from_pretrained`` round-trip it.
+    ``StyleMix.of(nets, weights)`` builds one from loaded networks."""
+
+    src, dst = "image", "image"
+
+    def __init__(self, members: list, weights: list):
+        from xmedia.blend import build_process, check_weights
+
+        super().__init__()
+        if len(members) != len(weights) or not members:
+            raise ConfigError(f"StyleMix needs one weight per member, got {len(members)} and {len(weights)}")
+        self.nets = nn.ModuleList(build_process(m, (StyleNet, StyleMix)) for m in members)
+        self.register_buffer("weights", torch.tensor(check_weights(weights, "style"), dtype=torch.float32))
+
+    @classmethod
+    def of(cls, nets, weights) -> "StyleMix":
+        """The mix of loaded networks (``StyleNet``s or mixes, whose members are taken in): their weights are
+        copied in."""
+        from xmedia.blend import check_weights, process_spec
+
+        flat = []
+        for net, w in zip(nets, check_weights(weights, "style")):
+            if isinstance(net, StyleMix):
+                flat += [(n, w * float(v)) for n, v in zip(net.nets, net.weights)]
+            elif isinstance(net, Process):
+                flat.append((net, w))
+            else:
+                raise ConfigError(f"a style mix takes StyleNet processes, not a {type(net).__name__}")
+        mix = cls([process_spec(n) for n, _ in flat], [w for _, w in flat])
+        for mine, (net, _) in zip(mix.nets, flat):
+            mine.load_state_dict(net.state_dict())
+        return mix.eval()
+
+    @classmethod
+    def between(cls, a, b, t: float):
+        return copy.deepcopy(a if t == 0.0 else b) if t in (0.0, 1.0) else cls.of([a, b], [1.0 - t, t])
+
+    blend_outputs = between
+
+    def forward(self, rgb: torch.Tensor) -> torch.Tensor:
+        return sum(w * net(rgb) for w, net in zip(self.weights, self.nets))
+
+    run = StyleNet.run
 
 
 def to_tensor(rgb_uint8) -> torch.Tensor:

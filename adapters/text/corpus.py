@@ -9,10 +9,12 @@ A JSON-lines manifest (``xmedia.manifest``) lists corpora with optional weights:
 """
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from xmedia.blend import MAX_NAME_PART, check_weights, existing_path, parse_blend, split_weight
 from xmedia.errors import ConfigError, MediaError
 from xmedia.manifest import is_manifest, read_manifest
 
@@ -30,6 +32,11 @@ def read_corpus(path, encoding: str = "utf-8", errors: str = "strict") -> str:
 
 
 def decode_corpus(raw: bytes, name: str = "corpus", encoding: str = "utf-8", errors: str = "strict") -> str:
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(f"unknown text encoding {encoding!r}; use utf-8 (the default), latin-1 (reads any bytes), "
+                          "cp1252, utf-16...") from None
     if not raw.strip():
         raise MediaError(f"{name} is empty: a text model needs text to learn from")
     nul = raw.find(b"\x00")
@@ -85,30 +92,70 @@ def manifest_mix(path) -> list[tuple[Path, float]]:
 
 def parse_mix(spec) -> list[tuple[Path, float]]:
     """``"a.txt:0.5,b.txt:0.5"`` (weights optional, default equal; a folder counts as its files, a ``.jsonl``
-    manifest as the files it lists, with their ``weight`` fields) as ``[(path, weight), ...]`` summing to 1."""
-    items = spec if isinstance(spec, (list, tuple)) else [s for s in str(spec).split(",") if s.strip()]
+    manifest as the files it lists, with their ``weight`` fields) as ``[(path, weight), ...]`` summing to 1.
+
+    Names and weights follow ``xmedia.blend.parse_blend``'s rules (the same as ``--timbre a:0.7,b:0.3``): a
+    weight is finite and >= 0, not all zero, else a ``ConfigError`` ("weights must be >= 0 and finite"); a
+    corpus of weight 0 is left out. An existing path is taken whole (even with ',' or ':' in its name)."""
+    if isinstance(spec, (list, tuple)):
+        items = [item if isinstance(item, tuple) else _mix_item(str(item).strip()) for item in spec]
+    elif not str(spec).strip():
+        items = []
+    elif existing_path(spec):
+        items = [(str(spec), None)]
+    else:
+        items = [(name, w) for name, w in parse_blend(spec, "corpus", normalise=False)]
+    if not items:
+        raise ConfigError("no corpus given: --data a.txt[:weight],b.txt[:weight], a folder or a .jsonl manifest")
+    weights = check_weights([1.0 if w is None else w for _, w in items], "corpus", spec, [p for p, _ in items])
     out = []
-    for item in items:
-        if isinstance(item, tuple):
-            path, weight = item
-        else:
-            path, weight = item.strip(), None
-            head, sep, tail = path.rpartition(":")
-            if sep and head and re.fullmatch(r"[0-9.eE+-]+", tail):
-                path, weight = head, float(tail)
+    for (path, _), w in zip(items, weights):
+        if w == 0:
+            continue
         if is_manifest(path):
             shares = manifest_mix(path)
         else:
             files = corpus_files(path)
             shares = [(f, 1.0 / len(files)) for f in files]
-        w = 1.0 if weight is None else float(weight)
-        if not w > 0:
-            raise ConfigError(f"corpus weight must be positive, got {w} for {path}")
         out += [(f, w * share) for f, share in shares]
-    if not out:
-        raise ConfigError("no corpus given: --data a.txt[:weight],b.txt[:weight], a folder or a .jsonl manifest")
     total = sum(w for _, w in out)
     return [(f, w / total) for f, w in out]
+
+
+def _mix_item(item: str) -> tuple[str, float | None]:
+    return (item, None) if existing_path(item) else split_weight(item)
+
+
+def looks_like_path(s: str) -> bool:
+    """Whether a string names corpus files (``a.txt``, ``a.txt:0.5,b/``, an existing path) rather than being the
+    text to learn. Never touches the file system for what cannot be a path (a newline, a NUL, longer than a
+    path or a file name may be), so one long line of text is text, not an ``OSError``."""
+    if not isinstance(s, str) or not s.strip() or len(s) > 4096 or "\n" in s or "\0" in s:
+        return False
+    if existing_path(s):
+        return True
+    names = [split_weight(p.strip())[0] for p in s.split(",") if p.strip()]
+    return bool(names) and all(_path_like(n) for n in names)
+
+
+def _path_like(name: str) -> bool:
+    if any(len(part) > MAX_NAME_PART for part in Path(name).parts):
+        return False
+    suffixes = (".txt", ".md", ".text", ".jsonl")
+    return existing_path(name) or "/" in name or "\\" in name or name.lower().endswith(suffixes)
+
+
+def as_corpus(data, val_fraction: float = 0.1, **read_options) -> "Corpus":
+    """A ``Corpus`` from a ``Corpus``, a text to learn (a ``str`` that does not name files: see
+    ``looks_like_path``) or anything ``mix_corpora`` reads (a path, a weighted mix, a folder, a manifest)."""
+    if isinstance(data, Corpus):
+        return data
+    if isinstance(data, str) and not looks_like_path(data):
+        if not data.strip():
+            raise ConfigError("the corpus is empty: a text model needs text to learn from")
+        train, val = split_text(data, val_fraction)
+        return Corpus(train, val, [("<text>", 1.0)])
+    return mix_corpora(data, val_fraction, **read_options)
 
 
 @dataclass

@@ -1,17 +1,12 @@
 """A character-level GRU language model (char-rnn, as in Euro(re)vision's lyrics), trainable on a CPU.
 
-``CharGRU.from_corpus(corpus, max_minutes=12)`` builds the vocabulary from the training part, then ``fit`` trains on
-random windows of ``seq_len`` characters with AdamW, a linear warm-up and a cosine decay, measures the loss on
-the held-out end of the corpus every ``eval_every`` steps (early stopping keeps the best weights) and can
-write a loss PNG. Training stops at ``max_steps`` or ``max_minutes``, whichever comes first (the schedule
-follows whichever is further along, so a time-limited run still anneals).
+``CharGRU.from_corpus(corpus, max_minutes=12)`` builds the vocabulary from the corpus, then ``fit`` (the one
+trainer, ``xmedia.trainer``) trains on random windows of ``seq_len`` characters with AdamW, a linear warm-up and a
+cosine decay, measures nats per character on the held-out end of the corpus every ``eval_every`` steps (early
+stopping keeps the best weights) and can write a loss PNG. Defaults: ``gru.json`` beside this module (the
+constructor's under ``"model"``, ``fit``'s under ``"train"``, ``fine_tune``'s under ``"fine_tune"``).
 """
 from __future__ import annotations
-
-import math
-import time
-import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -19,34 +14,25 @@ from torch import nn
 from torch.nn import functional as F
 
 from xmedia.errors import ConfigError
+from xmedia.limits import check, check_bytes
+from xmedia.trainer import Task
 
-from .markov import _as_corpus
-from .model import TextModel, lexicon_of
+from .corpus import as_corpus
+from .model import TextModel, in_range, recipe_model
 
-
-@dataclass
-class TextTrainResult:
-    history: list = field(default_factory=list)  # (step, train loss, val loss, seconds)
-    best_val: float = float("inf")
-    best_step: int = 0
-    steps: int = 0
-    seconds: float = 0.0
-    stopped: str = ""
-    model: object = None  # the trained model (what ``fine_tune`` trained: a copy)
-
-    def summary(self) -> str:
-        return (f"{self.steps} steps in {self.seconds / 60:.1f} min ({self.stopped}); best validation "
-                f"{self.best_val:.3f} nats/char at step {self.best_step}")
+MODEL = recipe_model("gru.json")
+MAX_LAYERS = 16
 
 
 class CharGRU(TextModel):
     """Embedding -> GRU -> linear over the characters of ``vocab``."""
 
-    fine_tune_defaults = {"max_steps": 300, "lr": 1e-3, "warmup_steps": 10}
+    recipe = "gru.json"
 
-    def __init__(self, vocab=(), embed_dim: int = 64, hidden: int = 384, layers: int = 1, dropout: float = 0.1,
-                 sizes: dict | None = None):
+    def __init__(self, vocab=(), embed_dim: int = MODEL["embed_dim"], hidden: int = MODEL["hidden"],
+                 layers: int = MODEL["layers"], dropout: float = MODEL["dropout"], sizes: dict | None = None):
         super().__init__()
+        self.check_config(embed_dim=embed_dim, hidden=hidden, layers=layers, dropout=dropout)
         self._init_text(vocab, sizes)
         V = len(self.vocab)
         self.embed = nn.Embedding(V, embed_dim)
@@ -54,7 +40,6 @@ class CharGRU(TextModel):
                           dropout=dropout if layers > 1 else 0.0)
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(hidden, V)
-        self.result: TextTrainResult | None = None
 
     def forward(self, x: torch.Tensor, h: torch.Tensor | None = None):
         """Token ids ``(B, T)`` -> logits ``(B, T, V)`` and the last hidden state."""
@@ -99,120 +84,77 @@ class CharGRU(TextModel):
         self.train(was)
         return total
 
-    # -- training -----------------------------------------------------------------------------------------
+        # -- training (xmedia.trainer) ----------------------------------------------------------------------------
     @classmethod
-    def from_corpus(cls, data, val_fraction: float = 0.1, embed_dim: int = 64, hidden: int = 256, layers: int = 1,
-                     dropout: float = 0.1, read_options: dict | None = None, **fit_options) -> "CharGRU":
-        """Build the vocabulary from ``data`` (path, ``"a.txt:0.5,b.txt:0.5"``, folder or text), train, return
-        the model with its result in ``.result`` and the held-out text in ``.validation_text``."""
-        corpus = _as_corpus(data, val_fraction, **(read_options or {}))
-        torch.manual_seed(int(fit_options.get("seed", 0)))
-        model = cls(sorted(set(corpus.train) | set(corpus.val)), embed_dim, hidden, layers, dropout)
-        model.set_lexicon(lexicon_of(corpus.train))
-        model.validation_text = corpus.val
-        model.fit(corpus, **fit_options)
-        return model
+    def check_config(cls, embed_dim=MODEL["embed_dim"], hidden=MODEL["hidden"], layers=MODEL["layers"],
+                     dropout=MODEL["dropout"], **_) -> None:
+        for name, value in (("embed_dim", embed_dim), ("hidden", hidden)):
+            check("model_units", in_range(name, value, 1, integer=True), name)
+        in_range("layers", layers, 1, MAX_LAYERS, integer=True)
+        in_range("dropout", dropout, 0.0, 0.95)
+        check_bytes(4 * 3 * hidden * (embed_dim + 2 * hidden) * layers, f"a GRU of hidden {hidden} x {layers} layers")
 
-    def fit(self, data, max_steps: int = 4000, max_minutes: float | None = None, batch_size: int = 64,
-            seq_len: int = 128, lr: float = 3e-3, warmup_steps: int = 50, weight_decay: float = 0.01,
-            eval_every: int = 100, eval_chars: int = 40_000, patience: int = 5, seed: int = 0,
-            progress: bool | None = None, report=None, val_fraction: float = 0.1,
-            distributed: bool | None = None) -> TextTrainResult:
-        """Train in place on ``data`` (a ``Corpus``, a path or a mix spec); returns a ``TextTrainResult``.
-        ``distributed``: data-parallel under ``torchrun`` (see ``xmedia.scale.runner``); each process draws
-        its own windows."""
-        from tqdm.auto import tqdm
+    @classmethod
+    def vocabulary(cls, corpus, **_) -> list[str]:
+        return sorted(set(corpus.train) | set(corpus.val))
 
-        from xmedia.scale import runner
+    @classmethod
+    def check_family_options(cls, options: dict) -> dict:
+        o = super().check_family_options(options)
+        o["seq_len"] = in_range("seq_len", o["seq_len"], 1, integer=True)
+        check("train_crop_px", o["seq_len"], "seq_len")
+        o["eval_chars"] = in_range("eval_chars", o["eval_chars"], 2, integer=True)
+        return o
 
-        corpus = _as_corpus(data, val_fraction)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            train = torch.tensor(self.encode(corpus.train, unknown="fold"), dtype=torch.long)
-        if caught:
-            warnings.warn(f"fit: {caught[0].message} (the vocabulary is fixed once built)", stacklevel=2)
-        if len(train) < seq_len + 2:
-            raise ConfigError(f"the training text has {len(train)} usable characters, fewer than the context "
+    def training_task(self, data, seq_len: int, val_fraction: float, encoding: str, eval_chars: int) -> "CharTask":
+        """Random windows of ``data``'s training part; held-out nats per character on (up to ``eval_chars`` of)
+        its end."""
+        corpus = as_corpus(data, val_fraction, encoding=encoding)
+        ids = self.training_ids(corpus.train)
+        if len(ids) < seq_len + 2:
+            raise ConfigError(f"the training text has {len(ids)} usable characters, fewer than the context "
                               f"seq_len + 2 = {seq_len + 2}: give more text or a smaller seq_len")
-        val_text = corpus.val[:eval_chars] if corpus.val else ""
-        r = runner(distributed)
-        gen = torch.Generator().manual_seed(int(seed) + r.process_index)
-        torch.manual_seed(int(seed))
-        params = [p for p in self.parameters() if p.requires_grad]
+        return CharTask(self, torch.as_tensor(ids), corpus.val[:eval_chars], seq_len,
+                        f"{corpus.describe()}; the last {val_fraction:.0%} of each corpus held out")
+
+
+class CharTask(Task):
+    """Next-character cross-entropy on random windows; held-out nats per character (the loss in the PNG)."""
+
+    loss_name = "nats/char"
+
+    def __init__(self, model: CharGRU, ids: torch.Tensor, val_text: str, seq_len: int, data: str):
+        self.model, self.ids, self.val_text, self.seq_len, self.data = model, ids, val_text, seq_len, data
+        self.window = torch.arange(seq_len + 1)
+
+    def setup(self, runner) -> None:
+        """One step's activations must fit ``memory_bytes`` (checked before the first batch)."""
+        batch, gru, vocab = self.options["batch_size"], self.model.gru, len(self.model.vocab)
+        width = self.model.embed.embedding_dim + 6 * gru.hidden_size * gru.num_layers + 3 * vocab
+        check_bytes(4 * batch * self.seq_len * width,
+                    f"a step of batch_size {batch} x seq_len {self.seq_len} (hidden {gru.hidden_size})")
+
+    def optimizer(self, params, options: dict) -> torch.optim.Optimizer:
+        """AdamW, weight decay on the matrices only."""
         decay = [p for p in params if p.dim() >= 2]
         rest = [p for p in params if p.dim() < 2]
-        opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0}],
-                                lr=lr, betas=(0.9, 0.99))
-        net, opt = r.prepare(self, opt)
-        res = TextTrainResult()
-        best_state, wait, t0 = None, 0, time.perf_counter()
-        limit_s = None if max_minutes is None else 60.0 * float(max_minutes)
-        show = progress if progress is not None else False
-        bar = tqdm(range(1, int(max_steps) + 1), desc=f"train {type(self).__name__}", unit="step",
-                   disable=not (show and r.is_main))
-        running = None
-        for step in bar:
-            elapsed = r.max(time.perf_counter() - t0)  # one clock for all processes: the same learning rate
-            frac = max(step / max_steps, elapsed / limit_s if limit_s else 0.0)
-            scale = min(1.0, step / max(1, warmup_steps)) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(frac, 1))))
-            for g in opt.param_groups:
-                g["lr"] = lr * scale
-            self.train()
-            off = torch.randint(0, len(train) - seq_len - 1, (batch_size,), generator=gen)
-            idx = off[:, None] + torch.arange(seq_len + 1)
-            chunk = train[idx]
-            logits, _ = net(chunk[:, :-1])
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), chunk[:, 1:].reshape(-1))
-            if not torch.isfinite(loss):
-                raise ConfigError(f"the loss became {float(loss)} at step {step}: lower lr (now {lr})")
-            opt.zero_grad(set_to_none=True)
-            r.backward(loss)
-            nn.utils.clip_grad_norm_(params, 1.0)
-            opt.step()
-            value = float(loss.detach())
-            running = value if running is None else 0.95 * running + 0.05 * value
-            res.steps = step
-            out_of_time = r.any(limit_s is not None and time.perf_counter() - t0 >= limit_s)
-            if step % eval_every == 0 or step == max_steps or out_of_time:
-                val = self.nats_per_char(val_text)["nats_per_char"] if len(val_text) > 1 else running
-                res.history.append((step, running, val, time.perf_counter() - t0))
-                bar.set_postfix(train=f"{running:.3f}", val=f"{val:.3f}")
-                if val < res.best_val - 1e-4:
-                    res.best_val, res.best_step, wait = val, step, 0
-                    best_state = {k: v.detach().clone() for k, v in self.state_dict().items()}
-                else:
-                    wait += 1
-                    if wait >= patience:
-                        res.stopped = f"early stop: no better validation loss in {patience} checks"
-                        break
-            if out_of_time:
-                res.stopped = f"time limit {max_minutes} min"
-                break
-        bar.close()
-        res.stopped = res.stopped or f"{max_steps} steps"
-        if best_state is not None:
-            self.load_state_dict(best_state)
-        res.seconds = time.perf_counter() - t0
-        self.eval()
-        self.result, res.model = res, self
-        if report and r.is_main:
-            write_loss_report(res, report, title=f"{type(self).__name__} on {corpus.describe()}")
-        return res
+        return torch.optim.AdamW([{"params": decay, "weight_decay": options["weight_decay"]},
+                                  {"params": rest, "weight_decay": 0.0}], lr=options["learning_rate"],
+                                 betas=(0.9, 0.99))
 
+    def batch(self, step: int, rng: np.random.Generator) -> torch.Tensor:
+        starts = torch.as_tensor(rng.integers(0, len(self.ids) - self.seq_len - 1, self.options["batch_size"]))
+        return self.ids[starts[:, None] + self.window]
 
-def write_loss_report(res: TextTrainResult, path, title: str = ""):
-    """Loss PNG: training (smoothed) and validation nats/char against steps."""
-    from xmedia.report import pyplot, save_figure
+    def loss(self, net, chunk: torch.Tensor) -> torch.Tensor:
+        logits, _ = net(chunk[:, :-1])
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), chunk[:, 1:].reshape(-1))
 
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    if res.history:
-        s, tr, va, _ = zip(*res.history)
-        ax.plot(s, tr, label="train (smoothed)")
-        ax.plot(s, va, marker="o", label="validation")
-        ax.axvline(res.best_step, color="0.6", ls="--", lw=0.8)
-    ax.set_xlabel("step")
-    ax.set_ylabel("nats per character")
-    ax.set_title(title[:90], fontsize=9)
-    ax.legend()
-    return save_figure(fig, path)
+    def validate(self, model: CharGRU):
+        if len(self.val_text) < 2:
+            return None  # nothing held out: the trainer follows the training loss
+        r = model.nats_per_char(self.val_text)
+        return r["nats_per_char"], {"bits/char": float(r["bits_per_char"])}
+
+    def finish(self, result) -> None:
+        result.extra["data"] = self.data

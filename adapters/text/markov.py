@@ -10,30 +10,33 @@ structure along with its words.
 """
 from __future__ import annotations
 
-import re
-import warnings
-from pathlib import Path
+import time
 
 import numpy as np
 import torch
 
 from xmedia.errors import ConfigError
+from xmedia.trainer import TrainResult, plot_history
 
-from .corpus import Corpus, mix_corpora, split_text, words
-from .model import TextModel, lexicon_of
+from .corpus import as_corpus, words
+from .model import TextModel, in_range, recipe_model
 
+MODEL = recipe_model("markov.json")
 UNK = "<unk>"
+MAX_ORDER = 16
+MAX_WEIGHT = 1e4  # counts times more than this would overflow the int32 tables
+MIN_WORD_COUNT = 2  # word level: rarer words are <unk>
+TRAIN_SCORE_CHARS = 40_000  # the training nats/char (the "training loss" of the one-row history) on this much
 
 
 class MarkovText(TextModel):
     """Order-``order`` Markov chain over characters (``level="char"``) or words (``level="word"``)."""
 
-    def __init__(self, vocab=(), order: int = 5, level: str = "char", sizes: dict | None = None):
+    recipe = "markov.json"
+
+    def __init__(self, vocab=(), order: int = MODEL["order"], level: str = MODEL["level"], sizes: dict | None = None):
         super().__init__()
-        if level not in ("char", "word"):
-            raise ConfigError(f"level must be 'char' or 'word', got {level!r}")
-        if not 0 <= int(order) <= 16:
-            raise ConfigError(f"order must be in 0..16, got {order}")
+        self.check_config(order=order, level=level)
         self.level, self.order = level, int(order)
         self._init_text(vocab, sizes)
         if len(self.vocab) ** (self.order + 1) >= 2 ** 62:
@@ -41,35 +44,56 @@ class MarkovText(TextModel):
                               "lower the order (or use level='char')")
         self._derived = None
 
-    # -- training ---------------------------------------------------------------------------------------
+    # -- training: counts, not gradients (``from_corpus``, ``fit``, ``fine_tune`` as every process has them) -----
     @classmethod
-    def from_corpus(cls, data, order: int = 5, level: str = "char", val_fraction: float = 0.1, min_count: int = 2,
-              **read_options) -> "MarkovText":
-        """Count a corpus (a path, ``"a.txt:0.7,b.txt:0.3"``, a folder, a ``Corpus`` or a str of text)."""
-        corpus = _as_corpus(data, val_fraction, **read_options)
+    def check_config(cls, order=MODEL["order"], level=MODEL["level"], **_) -> None:
+        if level not in ("char", "word"):
+            raise ConfigError(f"level must be 'char' or 'word', got {level!r}")
+        in_range("order", order, 0, MAX_ORDER, integer=True)
+
+    @classmethod
+    def vocabulary(cls, corpus, level: str = MODEL["level"], **_) -> list[str]:
         text = corpus.train
         if level == "char":
-            vocab = sorted(set(text))
-        else:
-            counts: dict[str, int] = {}
-            for w in words(text):
-                counts[w] = counts.get(w, 0) + 1
-            vocab = [UNK] + sorted(w for w, c in counts.items() if c >= min_count)
-        model = cls(vocab, order, level)
-        model.fit(text)
-        model.set_lexicon(lexicon_of(text))
-        model.validation_text = corpus.val
-        return model
+            return sorted(set(text))
+        check_spaced_words(text)
+        counts: dict[str, int] = {}
+        for w in words(text):
+            counts[w] = counts.get(w, 0) + 1
+        return [UNK] + sorted(w for w, c in counts.items() if c >= MIN_WORD_COUNT)
 
-    def fit(self, data, weight: float = 1.0, **_):
-        """Add the counts of ``data`` (text, or anything ``train`` takes) times ``weight`` to the tables:
-        ``fine_tune(second_corpus, weight=...)`` shifts a copy toward a second corpus."""
-        text = data if isinstance(data, str) and not _looks_like_path(data) else _as_corpus(data, 0.0).train
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            ids = np.asarray(self.encode(text, unknown="fold"), dtype=np.int64)
-        if caught:
-            warnings.warn(f"fit: {caught[0].message} (the vocabulary is fixed once trained)", stacklevel=2)
+    @classmethod
+    def check_family_options(cls, options: dict) -> dict:
+        o = super().check_family_options(options)
+        o["weight"] = in_range("weight", o["weight"], 0.0, MAX_WEIGHT, low_open=True)
+        return o
+
+    def fit(self, data, fine_tune: bool = False, **options):
+        """Add the counts of ``data``'s training part (a path, a mix, a ``Corpus`` or a text) times ``weight`` to
+        the tables (``fine_tune(second_corpus, weight=...)`` shifts a copy toward a second corpus); returns a
+        ``xmedia.trainer.TrainResult`` (no steps; held-out nats per character as its metrics) like every ``fit``."""
+        common, family = self.check_training_options(fine_tune, **options)
+        t0 = time.perf_counter()
+        corpus = as_corpus(data, family["val_fraction"], encoding=family["encoding"])
+        self.add_counts(corpus.train, family["weight"])
+        train_nats = self.nats_per_char(corpus.train[:TRAIN_SCORE_CHARS])["nats_per_char"]
+        held_out = self.nats_per_char(corpus.val) if len(self.tokens(corpus.val)) > 1 else None
+        val = held_out["nats_per_char"] if held_out else train_nats
+        metrics = {"bits/char": float(held_out["bits_per_char"])} if held_out else {}
+        seconds = time.perf_counter() - t0
+        result = TrainResult(self, [{"step": 0, "train_loss": train_nats, "val_loss": val, "seconds": seconds,
+                                     **metrics}], best_val=val, seconds=seconds, seed=common["seed"],
+                             stopped=f"counted {len(self.tokens(corpus.train)):,} {self.level}s x {family['weight']:g}",
+                             metrics=metrics, options=common, loss_name="nats/char",
+                             extra={"data": f"{corpus.describe()}; the last {family['val_fraction']:.0%} of each "
+                                            "corpus held out"})
+        if common["report"] is not None:
+            result.report_path = plot_history(result, common["report"])
+        return result
+
+    def add_counts(self, text: str, weight: float = 1.0) -> "MarkovText":
+        """Add the n-gram counts of ``text`` times ``weight`` to the tables."""
+        ids = self.training_ids(text)
         if len(ids) <= self.order:
             raise ConfigError(f"the corpus has {len(ids)} {self.level}s, fewer than the model's context + 1 "
                               f"({self.order + 1}): give more text or a lower order")
@@ -109,7 +133,7 @@ class MarkovText(TextModel):
             for n in range(self.order + 1):
                 codes, counts = self.table(n)
                 if not len(codes):
-                    raise ConfigError("this Markov model has no counts: train it first (MarkovText.train)")
+                    raise ConfigError("this Markov model has no counts: count a corpus first (MarkovText.from_corpus)")
                 ctx, first = np.unique(codes // V, return_index=True)
                 totals = np.add.reduceat(counts, first)
                 followers = np.diff(np.append(first, len(codes)))
@@ -167,6 +191,20 @@ class MarkovText(TextModel):
         return float(-np.log(p).sum())
 
 
+MIN_SPACES_PER_LETTER = 0.02  # English has ~0.2; Chinese, Japanese or Thai text next to none
+
+
+def check_spaced_words(text: str, min_letters: int = 100) -> None:
+    """Word level needs words separated by spaces: on Chinese (or any unspaced) text every clause would be one
+    "word", seen once, and the model would learn only the punctuation."""
+    letters = sum(1 for c in text if c.isalpha())
+    spaces = sum(1 for c in text if c.isspace() and c != "\n")
+    if letters >= min_letters and spaces < MIN_SPACES_PER_LETTER * letters:
+        raise ConfigError(f"word level needs words separated by spaces, but this text has {spaces} spaces for "
+                          f"{letters} letters (Chinese, Japanese or Thai text has none); use character level "
+                          "(--level char, level='char')")
+
+
 def _ngram_counts(ids: np.ndarray, order: int, V: int):
     ctx = np.zeros(len(ids), dtype=np.int64)
     for n in range(order + 1):
@@ -175,22 +213,3 @@ def _ngram_counts(ids: np.ndarray, order: int, V: int):
         codes, counts = np.unique(ctx[n:] * V + ids[n:], return_counts=True)
         yield codes, counts
 
-
-def _looks_like_path(s: str) -> bool:
-    """A corpus path or mix spec (``a.txt:0.5,b/``), not a text to learn: one short line naming files."""
-    if len(s) > 4096 or "\n" in s:
-        return False
-    parts = [p.strip().rpartition(":")[0] if re.search(r":[0-9.eE+-]+$", p.strip()) else p.strip()
-             for p in s.split(",")]
-    return all(Path(p).exists() or "/" in p or p.endswith((".txt", ".md")) for p in parts if p)
-
-
-def _as_corpus(data, val_fraction: float, **read_options):
-    if isinstance(data, Corpus):
-        return data
-    if isinstance(data, str) and not _looks_like_path(data):
-        if not data.strip():
-            raise ConfigError("the corpus is empty: a text model needs text to learn from")
-        train, val = split_text(data, val_fraction)
-        return Corpus(train, val, [("<text>", 1.0)])
-    return mix_corpora(data, val_fraction, **read_options)

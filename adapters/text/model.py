@@ -5,35 +5,33 @@ A subclass (``MarkovText``, ``CharGRU``) gives three things: ``initial_state()``
 -> state and ``next_logprobs(state)`` -> log-probabilities over its vocabulary (float64, finite), plus a fast
 ``score_ids``. Everything else (sampling, streaming, blending) is shared, so every model generates the same way.
 Buffers whose size depends on the data (Markov tables, the sound-poem lexicon) are recorded in the config's
-``sizes``, so ``from_pretrained`` rebuilds them before loading the weights.
+``sizes``, so ``from_pretrained`` rebuilds them before loading the weights. Training is the common contract
+(``xmedia.trainer``): ``from_corpus`` = ``for_corpus`` (vocabulary) + ``fit`` (a ``TrainResult``).
 """
 from __future__ import annotations
 
+import codecs
 import copy
+import inspect
+import json
+import math
 import unicodedata
 import warnings
+from pathlib import Path
 from typing import Iterator
 
 import numpy as np
 import torch
 
+from xmedia.blend import build_process, process_spec
 from xmedia.errors import ConfigError
 from xmedia.media import Text
-from xmedia.process import PROCESS_CLASSES, Process
+from xmedia.process import Process
 
-from .corpus import detokenize, words
+from .corpus import as_corpus, detokenize, words
 
 SOUND_POEM_KEEP = set(" \n-'")
 MAX_LEXICON = 30_000
-
-
-def build_spec(spec: dict) -> "TextModel":
-    """A model from ``{"class": name, "config": {...}}`` (its weights zero until loaded)."""
-    try:
-        klass = PROCESS_CLASSES[spec["class"]]
-    except KeyError:
-        raise ConfigError(f"unknown text model class {spec.get('class')!r}") from None
-    return klass(**spec["config"])
 
 
 def lexicon_of(text: str, limit: int = MAX_LEXICON) -> list[str]:
@@ -43,6 +41,24 @@ def lexicon_of(text: str, limit: int = MAX_LEXICON) -> list[str]:
         if w.replace("'", "").replace("’", "").isalpha():  # words and contractions (they'll)
             counts[w] = counts.get(w, 0) + 1
     return sorted(counts, key=lambda w: (-counts[w], w))[:limit]
+
+
+def recipe_model(recipe: str) -> dict:
+    """The ``"model"`` section of a recipe JSON beside this module: a family's constructor defaults (the one place
+    they are written; ``xmedia train text`` reads them for its flags)."""
+    return json.loads(Path(__file__).with_name(recipe).read_text())["model"]
+
+
+def in_range(name: str, value, low: float, high: float = math.inf, *, integer: bool = False,
+             low_open: bool = False):
+    """``value`` as a number in ``[low, high]`` (``(low, high]`` with ``low_open``), else a ``ConfigError`` naming
+    ``name``: NaN, infinities, booleans, strings and fractions where a whole number is due are refused."""
+    number = not isinstance(value, (bool, str)) and isinstance(value, (int, float, np.integer, np.floating))
+    if not (number and math.isfinite(value) and (value > low if low_open else value >= low) and value <= high
+            and (not integer or value == int(value))):
+        kind = "a whole number" if integer else "a number"
+        raise ConfigError(f"{name} must be {kind} in {'(' if low_open else '['}{low:g}, {high:g}], got {value!r}")
+    return int(value) if integer else float(value)
 
 
 def fold(char: str) -> str:
@@ -89,6 +105,66 @@ class TextModel(Process):
             raw = bytes(self.lexicon.numpy().tobytes()).decode("utf-8")
             self._lexicon = set(raw.split("\n")) if raw else set()
         return self._lexicon
+
+    # -- training (xmedia.trainer; the options' defaults are in the subclass's recipe JSON) -------------------
+    @classmethod
+    def check_config(cls, **config) -> None:
+        """Refuse a bad constructor argument (a size above ``xmedia.limits``...) before anything is read or
+        allocated."""
+
+    @classmethod
+    def vocabulary(cls, corpus, **config) -> list[str]:
+        """The tokens a model of ``config`` learns from ``corpus`` (a ``Corpus``; its training part)."""
+        raise NotImplementedError
+
+    @classmethod
+    def check_family_options(cls, options: dict) -> dict:
+        o = dict(options)
+        o["val_fraction"] = in_range("val_fraction", o["val_fraction"], 0.0, 0.95)
+        try:
+            codecs.lookup(o["encoding"])
+        except (LookupError, TypeError):
+            raise ConfigError(f"encoding {o['encoding']!r} is not a text encoding Python knows (utf-8, latin-1, "
+                              "cp1252...)") from None
+        return o
+
+    @classmethod
+    def for_corpus(cls, data, *, val_fraction=None, encoding=None, seed=None, **config) -> "TextModel":
+        """An untrained model of ``config`` whose vocabulary (and sound-poem lexicon) come from ``data``'s training
+        part (a path, ``"a.txt:0.7,b.txt:0.3"``, a folder, a manifest, a ``Corpus`` or a text); the held-out part
+        is kept in ``.validation_text``; ``seed`` sets the initial weights. Checked before the corpus is read."""
+        cls.check_config(**config)
+        given = {"val_fraction": val_fraction, "encoding": encoding, "seed": seed}
+        common, family = cls.check_training_options(**{k: v for k, v in given.items() if v is not None})
+        corpus = as_corpus(data, family["val_fraction"], encoding=family["encoding"])
+        torch.manual_seed(common["seed"])
+        model = cls(cls.vocabulary(corpus, **config), **config)
+        model.set_lexicon(lexicon_of(corpus.train))
+        model.validation_text = corpus.val
+        return model
+
+    @classmethod
+    def from_corpus(cls, data, **options) -> "TextModel":
+        """``for_corpus`` then ``fit``: a model trained on ``data``, with its ``TrainResult`` in ``.train_result``.
+        ``options``: constructor arguments (``hidden``, ``order``...) and ``fit``'s options, all checked first."""
+        names = set(inspect.signature(cls.__init__).parameters) - {"self", "vocab", "sizes"}
+        config = {k: options.pop(k) for k in list(options) if k in names}
+        cls.check_config(**config)
+        common, family = cls.check_training_options(**options)
+        corpus = as_corpus(data, family["val_fraction"], encoding=family["encoding"])
+        model = cls.for_corpus(corpus, seed=common["seed"], **config)
+        model.train_result = model.fit(corpus, **options)
+        return model
+
+    def training_ids(self, text: str) -> np.ndarray:
+        """Token ids of a training text: unknown characters (words) folded or skipped, with one warning (the
+        vocabulary is fixed once built)."""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            ids = np.asarray(self.encode(text, unknown="fold"), dtype=np.int64)
+        if caught:
+            warnings.warn(f"fit: {caught[0].message} (the vocabulary is fixed once built)", stacklevel=3)
+        return ids
 
     # -- what a subclass defines ------------------------------------------------------------------------
     def initial_state(self):
@@ -238,11 +314,7 @@ class TextModel(Process):
     def blend_outputs(cls, a: "TextModel", b: "TextModel", t: float) -> "TextModel":
         if t in (0.0, 1.0):  # exactly one of the two, bit for bit
             return copy.deepcopy(a if t == 0.0 else b)
-        return BlendedText(spec_of(a), spec_of(b), t)._load(a, b)
-
-
-def spec_of(model: TextModel) -> dict:
-    return {"class": type(model).__name__, "config": model.config}
+        return BlendedText(process_spec(a), process_spec(b), t)._load(a, b)
 
 
 def _is_known(word: str, known: set) -> bool:
@@ -275,7 +347,7 @@ class BlendedText(TextModel):
 
     def __init__(self, a: dict, b: dict, t: float = 0.5, sizes: dict | None = None):
         super().__init__()
-        self.a, self.b, self.t = build_spec(a), build_spec(b), float(t)
+        self.a, self.b, self.t = build_process(a, TextModel), build_process(b, TextModel), float(t)
         if not 0.0 <= self.t <= 1.0:
             raise ConfigError(f"blend t must be in [0, 1], got {t}")
         if self.a.level != self.b.level:

@@ -12,38 +12,42 @@ temperature rises with energy; the line opens with a word of the perceptual lexi
 from __future__ import annotations
 
 import functools
+import os
 from fractions import Fraction
 
 import numpy as np
 
 from xmedia.embedding import Embedding
 from xmedia.errors import ConfigError
-from xmedia.pretrained import locate
 from xmedia.routing import step
 
 from ..perceptual.space import AXES, IDX
-from ..perceptual.still import _lexicon, encode_text
+from ..perceptual.still import encode_text, perceptual_lexicon
 from .timed import TimedLine, TimedText
 
 STEER_AXES = ("energy", "brightness", "warmth", "texture", "valence")
 DEFAULT_MODEL = "shakespeare-markov"
 
 
-@functools.lru_cache(maxsize=4)
-def _load(folder: str):
-    from xmedia.process import load
-
-    return load(folder)
-
-
 def load_text_model(model=DEFAULT_MODEL):
-    """A text model: a loaded one as is, else a saved folder or a zoo name (``"shakespeare-gru"``)."""
+    """A text model: a loaded one as is, else a saved folder, a zoo name (``"shakespeare-gru"``) or a blend
+    (``"shakespeare-markov:0.7,my_model/:0.3"``), through ``xmedia.blend.load_process``."""
     if hasattr(model, "generate") and hasattr(model, "vocab"):
         return model
-    m = _load(str(locate(model).resolve()))
-    if not hasattr(m, "generate"):
-        raise ConfigError(f"{model!r} is a {type(m).__name__}, not a text model (train one: xmedia train text)")
-    return m
+    if not isinstance(model, (str, os.PathLike)):
+        raise ConfigError(f"model= takes a text model, a folder, a zoo name or 'a:0.7,b:0.3', "
+                          f"not a {type(model).__name__}")
+    return _load(os.fspath(model))
+
+
+@functools.lru_cache(maxsize=4)
+def _load(spec: str):
+    from xmedia.blend import load_process
+
+    from .model import TextModel
+
+    return load_process(spec, TextModel, "text model",
+                        hint="train one with `xmedia train text --data corpus.txt -o DIR`")
 
 
 def smoothed_energy(emb: Embedding, smooth_s: float = 0.4) -> np.ndarray:
@@ -116,7 +120,7 @@ def _loudness(energy: float, lo: float, hi: float) -> float:
 
 def _pick_word(target: np.ndarray, rng, recent=(), top: int = 6) -> str:
     """One of the ``top`` lexicon words nearest the target axes (not one of the ``recent`` openings)."""
-    lex = _lexicon()
+    lex = perceptual_lexicon()
     scored = []
     for word, entry in lex.items():
         if word in recent:

@@ -42,7 +42,8 @@ class Timbre(Process):
     """f0 + loudness -> the sound of one instrument. ``Timbre.from_pretrained("violin")`` loads a zoo timbre."""
 
     src, dst = "controls:timbre", "audio"
-    fine_tune_defaults = {"max_minutes": 3.0, "learning_rate": 3e-4}
+    # training defaults (and fine-tuning overrides) for the API and the CLI:
+    recipe = "recipe.json"
 
     def __init__(self, hidden: int = 96, harmonics: int = 48, noise_bands: int = 24, reverb_s: float = 0.25,
                  seed: int = 0):
@@ -114,14 +115,18 @@ class Timbre(Process):
         """(B, T, 2) [f0_hz, loudness_db] frames -> (B, T * HOP) audio at 16 kHz (a fresh start)."""
         return self.render(frames, noise_offset=noise_offset)[0]
 
-    def fit(self, data, **options) -> dict:
-        """Train in place on a folder of recordings (see ``xmedia.adapters.timbre.train.fit`` for the options)."""
-        from .train import fit
+    # -- training (xmedia.trainer: ``Timbre().fit("recordings/")`` returns a TrainResult) -----------------------
+    @classmethod
+    def check_family_options(cls, options: dict) -> dict:
+        from .train import check_options
 
-        result = fit(self, data, **options)
-        self.card = {**self.card, "metrics": {"held-out multi-scale spectral loss": result["held_out_loss"]},
-                     "data": f"{len(result['train_files'])} training files, {len(result['held_out_files'])} held out"}
-        return result
+        return check_options(options)
+
+    def training_task(self, data, holdout: float, pitch: str, segment_s: float):
+        """Recordings (a folder, a ``.jsonl`` manifest, files) -> the trainer's ``TimbreTask`` (``train.py``)."""
+        from .train import TimbreTask
+
+        return TimbreTask(self, data, holdout, pitch, segment_s)
 
     # -- live --------------------------------------------------------------------------------------------------
     def process(self, frames, reset: bool = False) -> np.ndarray:

@@ -23,6 +23,7 @@ WINDOW = 1024  # 64 ms analysis window (pitch down to ~35 Hz)
 SILENCE_DB = -100.0
 F0_RANGE_HZ = (32.7, 2093.0)  # C1..C7: what the trackers search
 PITCH_METHODS = ("auto", "crepe", "yin")
+CREPE_LOWEST_CENTS = 1997.3794084376191  # torchcrepe.convert.bins_to_cents: the centre of bin 0, without dither
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,6 +170,11 @@ def crepe(x: np.ndarray, frames: int | None = None) -> tuple[np.ndarray, np.ndar
 
     frames = num_frames(len(x)) if frames is None else frames
     audio = torch.as_tensor(np.asarray(x, np.float32))[None]
+    # torchcrepe builds its weighted-argmax table once per process with random dither (numpy's global RNG), so
+    # each process tracked a slightly different pitch and the timbre route's audio differed run to run. In a
+    # weighted mean dither only adds noise: the exact bin centres make the pitch deterministic.
+    torchcrepe.decode.weighted_argmax.weights = (torchcrepe.CENTS_PER_BIN * torch.arange(360)
+                                                 + CREPE_LOWEST_CENTS)[None, :, None]
     with torch.no_grad():
         f0, periodicity = torchcrepe.predict(audio, SAMPLE_RATE_HZ, HOP, F0_RANGE_HZ[0], F0_RANGE_HZ[1], "tiny",
                                              batch_size=512, device="cpu", return_periodicity=True,

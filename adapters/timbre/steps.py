@@ -7,7 +7,7 @@
   from a motion channel, loudness from the motion energy). Selected by ``timbre=`` too, so
   ``translate(video, "audio", timbre="violin")`` runs video -> motion -> performance -> audio.
 - ``sfx`` (decoder, ``motion -> audio``): procedural fire, water or wind sound driven by the motion. Selected
-  by ``style="sfx"`` or a ``preset`` (without ``timbre``), so ``translate(video, "audio", style="sfx")`` runs
+  by ``style="sfx"`` or a ``preset`` (without ``timbre``; a preset with a timbre is refused, saying why), so ``translate(video, "audio", style="sfx")`` runs
   video -> [flow-motion] motion -> [sfx] audio instead of the composer.
 
 The ``when=`` predicates (``xmedia.routing.Step``) keep these steps out of every other translation.
@@ -48,8 +48,16 @@ timbre = Step("timbre", "controls:timbre", "audio", "xmedia.adapters.timbre.blen
 @step("motion", "controls:timbre", name="motion-performance", cost=0.5, kind="bridge", when=wants_timbre,
       description="a picture's motion plays a timbre: pitch from a motion channel, loudness from motion energy")
 def play_motion(motion: Motion, style: str | None = None, pitch_from: str = "rising",
-                scale: str = "pentatonic") -> Performance:
-    """Motion -> ``Performance`` (``style`` may be ``"sfx"``: a trained timbre as the sound effect)."""
+                scale: str = "pentatonic", preset: str | None = None) -> Performance:
+    """Motion -> ``Performance`` (``style`` may be ``"sfx"``: a trained timbre as the sound effect).
+
+    ``preset`` is taken only to refuse it with the reason: a preset is a procedural sound (fire, water, wind),
+    and with ``timbre=`` the sound is the trained instrument instead; the two are alternatives."""
+    if preset is not None:
+        raise ConfigError(f"preset={preset!r} (--preset) picks a procedural sound effect and timbre= (--timbre) "
+                          "a trained instrument played by the motion: they are two different sounds, not one to "
+                          f"combine. Drop --timbre for the procedural {preset}, or drop --preset to hear the motion "
+                          "played by the timbre")
     if style not in (None, "sfx"):
         raise ConfigError(f"a timbre played by motion takes style='sfx' or no style, got {style!r}")
     return motion_to_performance(motion, pitch_from=pitch_from, scale=scale)

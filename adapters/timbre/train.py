@@ -1,13 +1,16 @@
 """Training a ``Timbre`` on a folder of recordings of one instrument or voice (a few minutes is enough).
 
-Whole files are held out (``holdout`` of them, at least one) for early stopping and for the numbers in the
-model card; training draws random one-second segments of the other files. Loss: DDSP's multi-scale spectral
-loss. Stops at ``max_minutes`` or ``max_steps``, or when the held-out loss has not improved for ``patience``
-evaluations, and keeps the best weights. ``report=`` writes the loss curves as a PNG.
+The family's pieces for the one trainer (``xmedia.trainer``): ``TimbreTask``. Whole files are held out
+(``holdout`` of them, at least one; the split follows ``seed``) for early stopping and for the numbers in the
+model card; training draws random ``segment_s`` segments of the other files (``batch_size`` at a time), and
+the model's range buffers (f0 range, median, loudness quantiles) are set from the training notes first. Loss:
+DDSP's multi-scale spectral loss. The trainer stops at ``max_minutes`` (wall clock) or ``max_steps``, or when
+the held-out loss has not improved for ``patience`` evaluations, keeps the best weights and draws the loss PNG.
+Defaults: ``recipe.json`` beside this module.
 """
 from __future__ import annotations
 
-import time
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import torch
 
 from xmedia.errors import ConfigError, MediaError
 from xmedia.manifest import is_manifest, manifest_files
+from xmedia.trainer import Task
 
 from .performance import HOP, analyse, to_model_rate
 
@@ -91,7 +95,7 @@ def prepare(data, holdout: float = 0.15, seed: int = 0, pitch: str = "auto", pro
                           f"timbre model learns from pitched notes; give at least {MIN_VOICED_S:.0f} s of them")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(recs))
-    n_out = max(1, int(round(holdout * len(recs)))) if len(recs) > 1 else 0
+    n_out = min(max(1, int(round(holdout * len(recs)))), len(recs) - 1)  # at least one file each side
     held = [recs[i] for i in sorted(order[:n_out])]
     train = [recs[i] for i in sorted(order[n_out:])]
     return Dataset(train, held or train, pitch, skipped)
@@ -129,83 +133,66 @@ def set_range(model, recs: list[Recording]) -> None:
         model.loudness_quantiles_db.copy_(torch.tensor(np.quantile(loud, np.linspace(0, 1, 21)), dtype=torch.float32))
 
 
-def fit(model, data, max_minutes: float = 20.0, max_steps: int = 4000, batch_size: int = 8, segment_s: float = 0.5,
-        learning_rate: float = 1e-3, holdout: float = 0.15, eval_every: int = 100, patience: int = 6,
-        seed: int = 0, pitch: str = "auto", progress: bool = False, report=None, clock: str = "wall",
-        distributed: bool | None = None) -> dict:
-    """Train ``model`` in place; returns the history, the held-out loss and the split.
+PITCH_TRACKERS = ("auto", "crepe", "yin")
+VALIDATION_SEGMENTS = 16
 
-    ``max_minutes`` counts wall-clock time (``clock="wall"``) or this process's CPU time (``"cpu"``: on a shared
-    machine the budget then buys the same training as on an idle one). ``distributed``: data-parallel under
-    ``torchrun`` (see ``xmedia.scale.runner``); each process draws its own segments."""
-    from xmedia.scale import runner
 
-    from .synth import multiscale_spectral_loss
+def check_options(options: dict) -> dict:
+    """The timbre family's training options, refused before any work when out of range (``ConfigError``)."""
+    from xmedia.limits import check
 
-    if clock not in ("wall", "cpu"):
-        raise ConfigError(f"clock must be 'wall' or 'cpu', got {clock!r}")
-    now = time.perf_counter if clock == "wall" else time.process_time
-    eval_every = max(1, min(eval_every, max_steps // 5))
-    r = runner(distributed)
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed + r.process_index)
-    started, wall_started = now(), time.perf_counter()
-    data = prepare(data, holdout=holdout, seed=seed, pitch=pitch, progress=progress and r.is_main)
-    set_range(model, data.train)
-    frames = max(8, int(round(segment_s * 16000 / HOP)))
-    val_c, val_a = segments(data.held_out, frames, 16, np.random.default_rng(seed + 1))
-    opt = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, gamma=0.98)
-    net, opt = r.prepare(model, opt)
-    history = {"step": [], "train": [], "held_out": []}
-    best, best_state, waited, running = float("inf"), None, 0, []
-    bar = None
-    if progress and r.is_main:
-        from tqdm import tqdm
+    holdout = options["holdout"]
+    if isinstance(holdout, bool) or not isinstance(holdout, (int, float)) or not 0.0 < holdout < 1.0:
+        raise ConfigError(f"holdout is the fraction of whole files held out: a number in (0, 1), got {holdout!r}")
+    if options["pitch"] not in PITCH_TRACKERS:
+        raise ConfigError(f"pitch must be one of {PITCH_TRACKERS}, got {options['pitch']!r}")
+    seg = options["segment_s"]
+    if isinstance(seg, bool) or not isinstance(seg, (int, float)) or not 0.05 <= seg <= 10.0:
+        raise ConfigError(f"segment_s (seconds of one training segment) must be in [0.05, 10], got {seg!r}")
+    check("train_crop_px", int(round(seg * 16000 / HOP)), "segment_s in frames")
+    return {**options, "holdout": float(holdout), "segment_s": float(seg)}
 
-        bar = tqdm(total=max_steps, desc="training timbre", unit="step")
-    step = 0
-    for step in range(1, max_steps + 1):
-        model.train()
-        c, a = segments(data.train, frames, batch_size, rng)
-        out = net(c, noise_offset=int(rng.integers(0, 1 << 15)))
-        loss = multiscale_spectral_loss(out, a)
-        if not torch.isfinite(loss):
-            raise ConfigError("the timbre loss became NaN/inf: lower learning_rate")
-        opt.zero_grad()
-        r.backward(loss)
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 3.0)
-        opt.step()
-        running.append(loss.item())
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{np.mean(running[-20:]):.3f}", best=f"{best:.3f}")
-        if step % eval_every == 0:
-            sched.step()
-            val = evaluate(model, val_c, val_a)
-            history["step"].append(step)
-            history["train"].append(float(np.mean(running[-eval_every:])))
-            history["held_out"].append(val)
-            if val < best - 1e-4:
-                best, waited = val, 0
-                best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            else:
-                waited += 1
-            if r.any(waited >= patience or (now() - started) / 60 >= max_minutes):
-                break
-    if bar is not None:
-        bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    model.eval()
-    minutes = (now() - started) / 60
-    result = {"steps": step, "minutes": round(minutes, 2), "clock": clock,
-              "wall_minutes": round((time.perf_counter() - wall_started) / 60, 2), "held_out_loss": round(best, 4),
-              "train_files": [r.name for r in data.train], "held_out_files": [r.name for r in data.held_out],
-              "history": history, "skipped": data.skipped, "pitch": data.pitch}
-    if report is not None and history["step"] and r.is_main:
-        write_loss_report(report, history, title=f"timbre training ({minutes:.1f} min, best held-out {best:.3f})")
-    return result
+
+class TimbreTask(Task):
+    """Random segments of the training files; held-out loss on fixed segments of the held-out files."""
+
+    loss_name = "multi-scale spectral loss"
+
+    def __init__(self, model, data, holdout: float, pitch: str, segment_s: float):
+        self.model, self.source, self.holdout, self.pitch = model, data, holdout, pitch
+        self.frames = max(8, int(round(segment_s * 16000 / HOP)))
+
+    def setup(self, runner) -> None:
+        o = self.options
+        shown = o.get("progress") or (o.get("progress") is None and sys.stderr.isatty())
+        self.data = prepare(self.source, holdout=self.holdout, seed=o.get("seed", 0), pitch=self.pitch,
+                            progress=bool(shown) and runner.is_main)
+        set_range(self.model, self.data.train)
+        self.val = segments(self.data.held_out, self.frames, VALIDATION_SEGMENTS,
+                            np.random.default_rng(o.get("seed", 0) + 1))
+
+    def batch(self, step, rng):
+        c, a = segments(self.data.train, self.frames, self.options["batch_size"], rng)
+        return c, a, int(rng.integers(0, 1 << 15))
+
+    def loss(self, net, batch):
+        from .synth import multiscale_spectral_loss
+
+        controls, audio, offset = batch
+        return multiscale_spectral_loss(net(controls, noise_offset=offset), audio)
+
+    def validate(self, model):
+        return evaluate(model, *self.val)
+
+    def finish(self, result) -> None:
+        d = self.data
+        result.extra.update(train_files=[r.name for r in d.train], held_out_files=[r.name for r in d.held_out],
+                            skipped=d.skipped, pitch=d.pitch)
+        self.model.card = {**self.model.card,
+                           "metrics": {"held-out multi-scale spectral loss": round(result.best_val, 4)},
+                           "data": f"{len(d.train)} training files, {len(d.held_out)} held out: "
+                                   f"{', '.join(r.name for r in d.held_out)}",
+                           "objective": "multi-scale spectral loss, early stopping on the held-out files"}
 
 
 def evaluate(model, controls: torch.Tensor, audio: torch.Tensor) -> float:
@@ -214,22 +201,3 @@ def evaluate(model, controls: torch.Tensor, audio: torch.Tensor) -> float:
     model.eval()
     with torch.no_grad():
         return float(multiscale_spectral_loss(model.render(controls)[0], audio))
-
-
-def write_loss_report(path, history: dict, title: str = "") -> Path | None:
-    """The training and held-out loss curves as a PNG (nothing when no evaluation ran)."""
-    from xmedia.report import pyplot, save_figure
-
-    if not history.get("step"):
-        return None
-
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.plot(history["step"], history["train"], label="training segments")
-    ax.plot(history["step"], history["held_out"], label="held-out files")
-    ax.set_xlabel("step")
-    ax.set_ylabel("multi-scale spectral loss")
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    return save_figure(fig, path)

@@ -6,24 +6,31 @@ own ``output`` and ``to``, and carry any translate flag by name: ``{"input": "x.
 The batch resumes: a job whose completion record (``OUT/.xmedia-batch/``) matches its input, flags and outputs
 is skipped. A failing item is written to ``OUT/errors.jsonl`` and the rest go on; a summary table ends the run.
 Flags naming extra outputs take ``{name}`` (the item's output name without extension): ``--report
-{name}.png``, ``--sim {name}_sim.mp4``, relative to OUT.
+{name}.png``, ``--sim {name}_sim.mp4``, relative to OUT. A manifest field holds what its flag takes: a string
+(``"via"``: a string or a list of them), a number, ``true``/``false`` for a switch; a wrong type is refused before
+any work. ``--workers`` is capped at the CPU cores (more processes than cores only cost memory); set
+``XMEDIA_MAX_WORKERS`` to allow more (jobs that mostly wait on a network drive).
 """
 from __future__ import annotations
 
+import argparse
+import functools
 import json
+import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xmedia.errors import ConfigError
 from xmedia.manifest import MEDIA_EXT, items
 
-from . import areas
+from . import add_translate_flags, translate_flags
 from .batch_engines import ENGINES, cpu_count, run
 from .jobs import DONE_DIR, Job, JobResult, default_extension, is_complete
 
-OUTPUT_FLAGS = ("report", "sim")  # flags that name a file to write: per item they need {name}
+ORDER = 90  # where this area's hooks run among the others' (xmedia.commands.areas)
 ERRORS_FILE = "errors.jsonl"
 
 
@@ -85,6 +92,56 @@ def translate_flag_defaults() -> dict:
     return {k: v for k, v in args.items() if k not in ("command", "func", "input", "to", "output")}
 
 
+@functools.lru_cache(maxsize=1)
+def translate_actions() -> dict:
+    """``xmedia translate``'s argparse actions by their names (``lut_size``), for checking manifest fields."""
+    from xmedia.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return {a.dest: a for a in sub.choices["translate"]._actions}
+
+
+def manifest_flag(key: str, value, where: str):
+    """A manifest field as the flag's value, checked like the command line checks it: a string for a text flag
+    (a string or a list of them for a repeatable one, ``via``), a number (or a string that reads as one) for a
+    number flag, true/false for a switch, one of the choices where the flag has them; else a ``ConfigError``."""
+    action = translate_actions().get(key)
+    if action is None or value is None:
+        return value
+    if action.nargs == 0:  # a switch (--sound-poem, --no-temporal)
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: \"{key}\" is a switch: give true or false, got {value!r}")
+        return value  # the field holds the flag's value: "temporal": false is --no-temporal
+    if isinstance(action, argparse._AppendAction):
+        values = [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"{where}: \"{key}\" takes a string or a list of strings (as --{key} does, once or "
+                              f"more), got {value!r}")
+        return [_flag_value(key, v, action, where) for v in values]
+    return _flag_value(key, value, action, where)
+
+
+def _flag_value(key, value, action, where):
+    flag = f"--{key.replace('_', '-')}"
+    if action.type in (int, float):
+        number = value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                pass
+        if number is None or (action.type is int and float(number) != int(number)):
+            kind = "a whole number" if action.type is int else "a number"
+            raise ConfigError(f"{where}: \"{key}\" ({flag}) must be {kind}, got {value!r}")
+        value = action.type(number)
+    elif not isinstance(value, str):
+        raise ConfigError(f"{where}: \"{key}\" ({flag}) takes a string, got {value!r} ({type(value).__name__})")
+    if action.choices and value not in action.choices:
+        raise ConfigError(f"{where}: \"{key}\" ({flag}) must be one of {', '.join(map(str, action.choices))}, "
+                          f"got {value!r}")
+    return value
+
+
 def plan_jobs(source, out_dir, to=None, ext=None, flags=None) -> tuple[list[Job], tuple]:
     """The jobs for a manifest or folder: output names, per-item flags (manifest fields over ``flags``), and the
     manifest fields that are not translate flags (ignored, reported)."""
@@ -103,13 +160,14 @@ def plan_jobs(source, out_dir, to=None, ext=None, flags=None) -> tuple[list[Job]
             raise ConfigError(f"{item.where}: no target: pass --to KIND or give the line a \"to\"")
         item_flags = dict(flags)
         for key, value in item.options.items():
+            key = key.replace("-", "_")  # "lut-size" as the flag is spelled, "lut_size" as its argparse name
             if key in defaults:
-                item_flags[key] = value
+                item_flags[key] = manifest_flag(key, value, item.where)
             else:
                 ignored.add(key)
         output = (out_dir / name).resolve()
         stem = str(Path(name).with_suffix(""))
-        for key in OUTPUT_FLAGS:
+        for key in (flag.key for flag in translate_flags() if flag.writes_file):  # per item they need {name}
             if item_flags.get(key):
                 if "{name}" not in str(item_flags[key]):
                     raise ConfigError(f"--{key} {item_flags[key]}: in a batch it needs {{name}} (the item's output "
@@ -161,6 +219,29 @@ def _refuse_clashes(jobs) -> None:
         seen[job.output] = job.where
 
 
+MAX_WORKERS_ENV = "XMEDIA_MAX_WORKERS"
+
+
+def capped_workers(workers: int) -> int:
+    """``workers``, at most the cores this process may use (``XMEDIA_MAX_WORKERS`` sets another cap, e.g. for
+    jobs that wait on a network drive), with a warning when it is lowered."""
+    cap = cpu_count()
+    env = os.environ.get(MAX_WORKERS_ENV)
+    if env:
+        try:
+            cap = int(env)
+        except ValueError:
+            raise ConfigError(f"{MAX_WORKERS_ENV}={env!r} must be a whole number") from None
+        if cap < 1:
+            raise ConfigError(f"{MAX_WORKERS_ENV}={env!r} must be at least 1")
+    if workers > cap:
+        where = f"{MAX_WORKERS_ENV}={cap}" if env else f"the {cap} CPU cores here"
+        warnings.warn(f"--workers {workers} is more than {where}: running {cap} workers (each job uses a whole core; "
+                      f"more processes only cost memory); set {MAX_WORKERS_ENV} to allow more", stacklevel=2)
+        return cap
+    return workers
+
+
 def run_batch(source, out_dir, to=None, engine: str = "local", workers: int | None = None, address=None,
               ext=None, force: bool = False, progress: bool | None = None, **flags) -> BatchSummary:
     """Translate every input of a manifest or folder into ``out_dir``; see the module docstring."""
@@ -169,6 +250,8 @@ def run_batch(source, out_dir, to=None, engine: str = "local", workers: int | No
     workers = workers or cpu_count()
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if engine == "local" or not address:  # on this machine: more processes than cores only add memory and switching
+        workers = capped_workers(workers)
     out_dir = Path(out_dir)
     jobs, ignored = plan_jobs(source, out_dir, to=to, ext=ext, flags=flags)
     summary = BatchSummary(out_dir, engine, workers, ignored_fields=ignored)
@@ -227,11 +310,8 @@ def add_commands(subparsers) -> None:
     g.add_argument("--via", action="append", help="a space or step the route must pass through (repeatable)")
     g.add_argument("--bridge", help="name of the bridge step to use")
     g.add_argument("--seed", type=int, help="random seed")
-    g.add_argument("--report", help="per-item PNG report, e.g. {name}.png (relative to the output folder)")
     g.add_argument("--option", action="append", metavar="KEY=VALUE", help="extra option for the route's steps")
-    for area in areas():
-        if hasattr(area, "add_translate_arguments"):
-            area.add_translate_arguments(s)
+    add_translate_flags(s)  # the same flags as xmedia translate; a manifest line may carry them by name
     s.set_defaults(func=cmd_batch)
 
 

@@ -11,7 +11,7 @@ import sys
 
 from xmedia.errors import ConfigError, XMediaError
 
-from . import AREAS
+from . import areas
 from .jobs import JobResult, run_job
 
 ENGINES = ("local", "ray")
@@ -46,7 +46,7 @@ def preload_modules(jobs) -> list[str]:
 
     from .jobs import input_kind
 
-    found = ["xmedia.commands.jobs", *AREAS]
+    found = ["xmedia.commands.jobs", *(area.__name__ for area in areas())]
     reg = registry()
     for kind, to in sorted({(input_kind(job.input), job.to) for job in jobs}):
         try:

@@ -18,26 +18,23 @@ import numpy as np
 
 import xmedia
 from xmedia.adapters.look import LOOK_PARAMS, Filter, FilterTrack
-from xmedia.adapters.look.colour import DEFAULT_SIZE
+from xmedia.adapters.look.colour import CUBE_SIZES, DEFAULT_SIZE
 from xmedia.atomic import check_destination
 from xmedia.errors import ConfigError, MediaError
 from xmedia.media import Image, Video, downscale
 from xmedia.report import pyplot, save_figure
 
+from . import Flag
+
+ORDER = 20  # where this area's hooks run among the others' (xmedia.commands.areas)
 LOOK_OUT = (".cube", ".png", ".json")
-
-
-def add_translate_arguments(parser) -> None:
-    g = parser.add_argument_group("colour look (--to filter)")
-    g.add_argument("--preview", dest="look_preview", metavar="PHOTO",
-                   help="also write the look applied to this photo as <output>_preview.jpg")
-    g.add_argument("--lut-size", dest="look_lut_size", type=int, choices=(17, 33, 65), default=None,
-                   help="points per axis of the written LUT (default 33)")
-
-
-def translate_options(args, to) -> dict:
-    """``--lut-size`` as the ``lut`` decoder's ``lut_size`` (for ``--to filter``)."""
-    return {"lut_size": args.look_lut_size} if to == "filter" and args.look_lut_size else {}
+REPORTS = ("filter",)
+TRANSLATE_GROUP = "colour look (--to filter)"
+TRANSLATE_FLAGS = (
+    Flag("preview", "also write the look applied to this photo as <output>_preview.jpg", metavar="PHOTO",
+         writer_for=("filter",)),
+    Flag("lut-size", f"points per axis of the written LUT (default {DEFAULT_SIZE})", type=int, choices=CUBE_SIZES),
+)
 
 
 def check_output(args, x, to) -> None:
@@ -65,12 +62,12 @@ def write_result(args, x, trace) -> bool:
     out = Path(args.output)
     written = result
     if isinstance(result, FilterTrack) and out.suffix.lower() != ".json":  # a .cube/.png holds the pooled look
-        written = result.pooled(args.look_lut_size or DEFAULT_SIZE)
-    elif args.look_lut_size and out.suffix.lower() == ".cube" and args.look_lut_size != result.size:
-        written = result.resized(args.look_lut_size)
+        written = result.pooled(args.lut_size or DEFAULT_SIZE)
+    elif args.lut_size and out.suffix.lower() == ".cube" and args.lut_size != result.size:
+        written = result.resized(args.lut_size)
     written.save(out)
     print(f"wrote {out}  ({written!r})")
-    photo = xmedia.load(args.look_preview, kind="image") if args.look_preview else None
+    photo = xmedia.load(args.preview, kind="image") if args.preview else None
     if photo is not None:
         preview = out.with_name(out.stem + "_preview.jpg")
         _static(result)(photo).save(preview)

@@ -11,22 +11,24 @@ import sys
 import threading
 from pathlib import Path
 
-from xmedia.adapters.robot import RobotSpec, Trajectory, fidelity, plot_report, simulate
+from xmedia.adapters.robot import MAX_CONTROL_RATE_HZ, RobotSpec, Trajectory, fidelity, plot_report, simulate
 from xmedia.errors import ConfigError
 from xmedia.streaming import JSONLinesSender, OSCSender, stream
 
-from . import flag_options
+from . import Flag, parse_options
 
+ORDER = 30  # where this area's hooks run among the others' (xmedia.commands.areas)
 DEFAULT_URDF = "franka_panda"
 TRAJECTORY_EXT = (".json", ".csv")
 SIM_EXT = (".mp4", ".gif", ".webm", ".mkv", ".mov")
-
-
-def add_translate_arguments(parser) -> None:
-    g = parser.add_argument_group("robot (--to robot)")
-    g.add_argument("--urdf", help=f"robot: kuka_iiwa, franka_panda, xarm6 or a .urdf path (default {DEFAULT_URDF})")
-    g.add_argument("--control-rate-hz", type=float, help="robot control rate, 1-1000 Hz (default 100)")
-    g.add_argument("--sim", help="play the trajectory back in pybullet, verify it, and render it to this mp4/gif")
+REPORTS = ("robot",)
+TRANSLATE_GROUP = "robot (--to robot)"
+TRANSLATE_FLAGS = (
+    Flag("urdf", f"robot: kuka_iiwa, franka_panda, xarm6 or a .urdf path (default {DEFAULT_URDF})"),
+    Flag("control-rate-hz", f"robot control rate, 1-{MAX_CONTROL_RATE_HZ:g} Hz (default 100)", type=float),
+    Flag("sim", "play the trajectory back in pybullet, verify it, and render it to this mp4/gif",
+         writer_for=("robot",), writes_file=True),
+)
 
 
 def check_output(args, x, to) -> None:
@@ -39,10 +41,6 @@ def check_output(args, x, to) -> None:
     if args.sim and Path(args.sim).suffix.lower() not in SIM_EXT:
         raise ConfigError(f"--sim {args.sim}: render to an .mp4 or .gif")
     RobotSpec.from_urdf(args.urdf or DEFAULT_URDF)  # an unknown robot fails now, not after the optical flow
-
-
-def translate_options(args, to) -> dict:
-    return flag_options(args, ("urdf", "control_rate_hz")) if to == "robot" else {}
 
 
 def write_result(args, x, trace) -> bool:
@@ -64,21 +62,25 @@ def write_result(args, x, trace) -> bool:
 
 
 def add_commands(subparsers) -> None:
-    s = subparsers.add_parser("stream", help="drive a robot live from a video file, camera or stream URL")
+    s = subparsers.add_parser("stream", help="drive a robot (or a plug-in's stream target) live from a video file, "
+                                             "camera or stream URL")
     s.add_argument("source", help="video file (played at real-time pace), camera index (0) or stream URL")
-    s.add_argument("--to", default="robot", help="streaming target (robot)")
-    s.add_argument("--urdf", default=DEFAULT_URDF, help="kuka_iiwa, franka_panda, xarm6 or a .urdf path")
+    s.add_argument("--to", default="robot", help="streaming target: robot, or one a plug-in package declares")
+    s.add_argument("--urdf", help=f"robot: kuka_iiwa, franka_panda, xarm6 or a .urdf path (default {DEFAULT_URDF})")
     s.add_argument("--osc", metavar="HOST:PORT", help="send OSC/UDP here (default: JSON lines on stdout)")
     s.add_argument("--duration-s", type=float, help="stop after this many seconds")
-    s.add_argument("--control-rate-hz", type=float, default=100, help="control rate, 1-1000 Hz (default 100)")
-    s.add_argument("--seed", type=int, default=0, help="seed of the bridge's initial projection")
+    s.add_argument("--control-rate-hz", type=float, help="robot control rate, 1-1000 Hz (default 100)")
+    s.add_argument("--seed", type=int, help="robot: seed of the bridge's initial projection (default 0)")
+    s.add_argument("--option", action="append", metavar="KEY=VALUE", help="another option of the target")
     s.set_defaults(func=cmd_stream)
 
 
 def cmd_stream(args) -> int:
     """Stream until the source ends, ``--duration-s`` passes, Ctrl-C or SIGTERM; every ending ramps the arm to
     rest first (the last command says ``"stopping": true`` with zero velocity). A second Ctrl-C quits at once."""
-    sender = OSCSender(args.osc) if args.osc else JSONLinesSender()
+    sender = OSCSender(args.osc, prefix=f"/xmedia/{args.to.lower()}") if args.osc else JSONLinesSender()
+    options = parse_options(args.option)  # the robot's own flags go only when given: another target has none
+    options.update({k: getattr(args, k) for k in ("urdf", "control_rate_hz", "seed") if getattr(args, k) is not None})
     stop, received = threading.Event(), []
 
     def request_stop(signum, frame):
@@ -90,8 +92,7 @@ def cmd_stream(args) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)} if main_thread else {}
     last = None
     try:
-        for cmd in stream(args.source, to=args.to, duration_s=args.duration_s, urdf=args.urdf,
-                          control_rate_hz=args.control_rate_hz, seed=args.seed, stop=stop):
+        for cmd in stream(args.source, to=args.to, duration_s=args.duration_s, stop=stop, **options):
             sender.send(cmd)
             last = cmd
     except BrokenPipeError:  # stdout closed by the reader (e.g. `| head`): a normal way to stop
@@ -105,7 +106,7 @@ def cmd_stream(args) -> int:
         print(f"sent {sender.sent} commands to {args.osc} ({dropped} frames dropped)", file=sys.stderr)
     if received:
         name = signal.Signals(received[0]).name
-        print(f"xmedia: stream stopped by {name}; the arm was brought to rest (last command: stopping, zero "
-              "velocity)", file=sys.stderr)
+        print(f"xmedia: stream stopped by {name}; the {args.to} was brought to rest (last command: stopping"
+              f"{', zero velocity' if args.to == 'robot' else ''})", file=sys.stderr)
         return 128 + received[0]
     return 0

@@ -23,31 +23,18 @@ from xmedia.io import AUDIO_EXT, write_video_with_audio
 from xmedia.media import Video
 from xmedia.report import pyplot, save_figure
 
-from . import flag_options
+from . import Flag
 
+ORDER = 10  # where this area's hooks run among the others' (xmedia.commands.areas)
 VIDEO_OUT = (".mp4", ".mov", ".mkv", ".m4v")
-FLAGS = ("style", "tempo", "key", "bank")
-
-
-def add_translate_arguments(parser) -> None:
-    have = parser._option_string_actions  # another area may already define a flag: share it, never redefine
-    group = parser.add_argument_group("soundtrack (video -> audio)")
-    flags = [
-        ("--mix", dict(choices=MIXES, help="against the clip's own audio (default replace)")),
-        ("--style", dict(help="--to audio: music (default), foley (event-synced hits only) or sfx (sound "
-                                 "effects from motion); --to image|video: a style model (see docs/style.md)")),
-        ("--tempo", dict(type=float, help="fixed tempo in bpm (default: follows the picture's pace)")),
-        ("--key", dict(help="key, e.g. A, F#m, 'Bb minor' (default: from the picture's brightness and valence)")),
-        ("--bank", dict(metavar="DIR", help="compose from your own audio samples in DIR (remix mode)")),
-    ]
-    for flag, kw in flags:
-        if flag not in have:
-            group.add_argument(flag, **kw)
-
-
-def translate_options(args, to) -> dict:
-    """``--style``, ``--tempo``, ``--key`` and ``--bank`` as the composer's options (for ``--to audio``)."""
-    return flag_options(args, FLAGS) if to == "audio" else {}
+REPORTS = ("video->audio",)  # --report: a video's soundtrack is plotted against its picture
+TRANSLATE_GROUP = "soundtrack (video -> audio)"
+TRANSLATE_FLAGS = (  # --style is declared by the style area (it also names music, foley and sfx)
+    Flag("mix", "against the clip's own audio (default replace)", choices=MIXES, writer_for=("video->audio",)),
+    Flag("tempo", "fixed tempo in bpm (default: follows the picture's pace)", type=float),
+    Flag("key", "key, e.g. A, F#m, 'Bb minor' (default: from the picture's brightness and valence)"),
+    Flag("bank", "compose from your own audio samples in DIR (remix mode)", metavar="DIR"),
+)
 
 
 def check_output(args, x, to) -> None:

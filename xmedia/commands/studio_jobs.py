@@ -19,8 +19,9 @@ from xmedia.errors import ConfigError, MediaError, XMediaError
 from xmedia.io import AUDIO_EXT, IMAGE_EXT, VIDEO_EXT, load
 from xmedia.manifest import MEDIA_EXT
 from xmedia.media import Video
-from xmedia.routing import plan, routes
+from xmedia.routing import plan, routes, source_node
 
+from . import translate_flags
 from .batch import translate_flag_defaults
 from .jobs import Job, JobResult, default_extension, input_kind, run_job
 
@@ -110,12 +111,27 @@ def job_flags(x, to: str, values: dict, extra: str = "") -> tuple[dict, list[str
     return flags, notes
 
 
+def usable_work_dir(work_dir) -> Path:
+    """``--work-dir``, created if needed and probed for writing, or a ``ConfigError`` saying why it cannot be."""
+    path = Path(work_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--work-dir {path} is a file, not a folder; give a folder for the uploads and results "
+                          "(it is created if it does not exist)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=path).close()
+    except OSError as exc:
+        raise ConfigError(f"--work-dir {path}: cannot write there ({exc.strerror or exc}); give a folder you can "
+                          "write to, or leave --work-dir out for a temporary one") from None
+    return path
+
+
 class Studio:
     """Runs the studio's jobs in folders under ``work_dir`` (one per job)."""
 
     def __init__(self, work_dir=None):
-        self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="xmedia-studio-")).resolve()
-        self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.work_dir = usable_work_dir(work_dir) if work_dir else Path(tempfile.mkdtemp(prefix="xmedia-studio-"))
+        self.work_dir = self.work_dir.resolve()
         self._numbers = itertools.count(1)
 
     def new_job_dir(self) -> Path:
@@ -158,7 +174,9 @@ class Studio:
             raise ConfigError(f"output file type: give an extension such as .wav, got {ext!r}")
         ext = (ext if ext.startswith(".") else f".{ext}") if ext else default_extension(src, to)
         output = folder / f"{src.stem}_{to}{ext}"
-        flags["report"] = str(folder / f"{src.stem}_report.png")
+        report = next(flag for flag in translate_flags() if flag.name == "report")
+        if report.used_by_writer(source_node(x), to):  # a report flag where no writer reads it is an error
+            flags["report"] = str(folder / f"{src.stem}_report.png")
         if to == "robot":
             flags["sim"] = str(folder / f"{src.stem}_robot_sim.mp4")
         before = None
@@ -169,7 +187,7 @@ class Studio:
                 before = str(photo)
             else:
                 before = str(src)
-            flags["look_preview"] = before
+            flags["preview"] = before
         return output, before
 
     def _sorted(self, result: JobResult, x, src: Path, before, notes) -> StudioResult:

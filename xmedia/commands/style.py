@@ -17,62 +17,44 @@ from pathlib import Path
 from xmedia.errors import ConfigError
 from xmedia.media import Image, Video
 
-from . import Trainer
+from . import Flag
+from .training import Flag as TrainFlag
+from .training import ProcessTrainer
 
+ORDER = 40  # where this area's hooks run among the others' (xmedia.commands.areas)
 VIDEO_OUT = (".mp4", ".mov", ".mkv", ".m4v", ".webm", ".avi", ".gif")
 IMAGE_OUT = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
-TARGETS = ("image", "video")
 SOUNDTRACK = "soundtrack"
 SOUNDTRACK_STEP = "soundtrack-style"
 
 
-def add_translate_arguments(parser) -> None:
-    have = parser._option_string_actions  # --style is shared with the soundtrack area: define it only once
-    group = parser.add_argument_group(
-        "style transfer (--to image | --to video)",
-        "--style also names the style here: a zoo name (starry, wave), a folder from `xmedia train style`, a blend "
-        "'starry:0.6,wave:0.4', or 'soundtrack' (the clip's own music picks; 'soundtrack:starry,wave')")
-    if "--style" not in have:
-        group.add_argument("--style", help="style model: zoo name, folder, 'a:0.6,b:0.4' blend or 'soundtrack'")
-    group.add_argument("--style-image", dest="style_image", metavar="PAINTING",
-                       help="optimise the photo against this painting (Gatys; --to image only, slow)")
-    group.add_argument("--strength", dest="style_strength", type=float, default=None,
-                       help="0 = the input unchanged, 1 = the full style (default 1)")
-    group.add_argument("--no-temporal", dest="style_temporal", action="store_false", default=True,
-                       help="style each video frame on its own (default: flow-guided, without flicker)")
-
-
-def _wants_style(args, to) -> bool:
-    return to in TARGETS and (getattr(args, "style", None) is not None or getattr(args, "style_image", None))
-
-
-def _soundtrack_styles(spec: str):
+def style_options(spec: str) -> dict:
+    """``--style``: ``soundtrack[:a,b]`` selects the soundtrack-style step (``styles``; none: its defaults); any
+    other value is the ``style`` option (a style model for image/video, music/foley/sfx for audio)."""
+    if spec.split(":", 1)[0] != SOUNDTRACK:
+        return {"style": spec}
     names = spec.split(":", 1)[1] if ":" in spec else ""
-    return tuple(n.strip() for n in names.split(",") if n.strip()) or None
+    return {"styles": tuple(n.strip() for n in names.split(",") if n.strip()) or None}
 
 
-def translate_options(args, to) -> dict:
-    """``--style``, ``--style-image``, ``--strength`` and ``--no-temporal`` as the style step's options."""
-    if not _wants_style(args, to):
-        return {}
-    opts = {}
-    style = args.style
-    if style is not None and style.split(":", 1)[0] == SOUNDTRACK:
-        opts["styles"] = _soundtrack_styles(style)  # the option selects the soundtrack-style step (None: defaults)
-    elif style is not None:
-        opts["style"] = style
-    if args.style_image:
-        opts["style_image"] = args.style_image
-    if args.style_strength is not None:
-        opts["strength"] = args.style_strength
-    if to == "video" and not args.style_temporal:
-        opts["temporal"] = False
-    return opts
+STYLED = ("image", "video")  # the targets a style step writes
+REPORTS = STYLED
+TRANSLATE_GROUP = "style transfer (--to image | --to video)"
+TRANSLATE_FLAGS = (  # --style is shared with the soundtrack and timbre areas: declared here, read by all three
+    Flag("style", "--to image|video: a style model: zoo name (starry, wave), a folder from `xmedia train style`, a "
+                  "blend 'starry:0.6,wave:0.4', or 'soundtrack' (the clip's own music picks; 'soundtrack:starry,"
+                  "wave'); --to audio: music (default), foley (event-synced hits only) or sfx (sound effects from "
+                  "motion)", to_options=style_options),
+    Flag("style-image", "optimise the photo against this painting (Gatys; --to image only, slow)", metavar="PAINTING"),
+    Flag("strength", "0 = the input unchanged, 1 = the full style (or look, --to filter; default 1)", type=float),
+    Flag("no-temporal", "style each video frame on its own (default: flow-guided, without flicker)",
+         action="store_false", default=True, dest="temporal"),
+)
 
 
 def check_output(args, x, to) -> None:
     """Refuse a wrong output type before any work."""
-    if not _wants_style(args, to):
+    if to not in STYLED or (args.style is None and not args.style_image):
         return
     out = Path(args.output).suffix.lower()
     allowed = VIDEO_OUT if to == "video" else IMAGE_OUT
@@ -139,50 +121,33 @@ def write_report(args, x, y) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- training
-def add_train_arguments(p) -> None:
-    p.add_argument("--style-image", dest="style_image", required=True, metavar="PAINTING_OR_CLIP",
-                   help="the style: a painting, or a film clip (its frames are the style source)")
-    p.add_argument("--data", required=True, nargs="+",
-                   help="content photos / videos (files, folders or .jsonl manifests)")
-    p.add_argument("-o", "--output", required=True, help="folder to save the style model in")
-    p.add_argument("--steps", type=int, default=800, help="training steps (default 800)")
-    p.add_argument("--size", type=int, default=256, help="training crop size in px (default 256)")
-    p.add_argument("--batch", type=int, default=2, help="crops per step (default 2)")
-    p.add_argument("--style-weight", type=float, default=10.0, help="style vs content (default 10)")
-    p.add_argument("--max-minutes", type=float, default=30.0, help="stop after this long (default 30)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--features", choices=("random", "clip"), default="random",
-                   help="loss network: offline random multi-scale filters (default) or CLIP (weights on disk)")
-    p.add_argument("--report", help="loss-curve PNG (default OUTPUT/loss.png)")
-
-
-def run_train(args) -> int:
+def _stylenet(args, model_options):
+    """A fresh network, its initial weights drawn from --seed (same seed, same model)."""
     import torch
 
     from xmedia.adapters.style.network import StyleNet
-    from xmedia.adapters.style.train import write_loss_report
-    from xmedia.scale import is_main_process
 
-    torch.manual_seed(args.seed)
-    model = StyleNet()
-    result = model.fit(args.data, style=args.style_image, steps=args.steps, size_px=args.size, batch=args.batch,
-                       style_weight=args.style_weight, max_minutes=args.max_minutes, seed=args.seed,
-                       features=args.features,
-                       progress=sys.stderr.isatty())
-    if not is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
-        return 0
-    model.card = {"title": f"style: {Path(args.output).name}",
-                  "description": f"fast style model trained on {Path(args.style_image).name}",
-                  "data": f"style: {args.style_image}; content: {', '.join(map(str, args.data))} "
-                          f"({result['content_pictures']} pictures)",
-                  "training": {k: v for k, v in result["options"].items()}}
-    model.save_pretrained(args.output)
-    report = args.report or str(Path(args.output) / "loss.png")  # after saving: the save replaces the folder
-    write_loss_report(result, report)
-    print(f"trained {len(result['step']) and result['step'][-1] + 1} steps in {result['seconds'] / 60:.1f} min, "
-          f"final loss {result['loss'][-1]:.3f}; wrote {args.output} (loss curve: {report})")
-    return 0
+    torch.manual_seed(args.seed or 0)
+    return StyleNet(**model_options)
 
 
-TRAINERS = (Trainer("style", "train a fast style model on a painting or a film clip", add_train_arguments,
-                    run_train),)
+def _card(args, result) -> dict:
+    x = result.extra
+    return {"title": f"style: {Path(args.output).name}",
+            "description": f"fast style model trained on {Path(args.style_image).name}",
+            "objective": x["objective"],
+            "data": f"style: {args.style_image}; content: {', '.join(map(str, args.data))} "
+                    f"({x['content_pictures']} pictures; held out: {', '.join(x['held_out']) or 'none'})"}
+
+
+TRAINERS = (ProcessTrainer(
+    "style", "train a fast style model on a painting or a film clip", "xmedia.adapters.style.network:StyleNet",
+    "content photos / videos (files, folders or .jsonl manifests)",
+    flags=(TrainFlag("style_image", str, "the style: a painting, or a film clip (its frames are the style source); "
+                                         "required", option="style"),
+           TrainFlag("size_px", int, "training crop size in px"),
+           TrainFlag("style_weight", float, "style vs content"),
+           TrainFlag("holdout", float, "fraction of the content files held out for the held-out loss"),
+           TrainFlag("features", str, "loss network: offline random multi-scale filters or CLIP (weights on disk)",
+                     choices=("random", "clip"))),
+    build=_stylenet, card=_card).as_trainer(),)

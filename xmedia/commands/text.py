@@ -3,38 +3,36 @@
 
 ``--data`` takes files, folders and weights: ``--data a.txt:0.7,b.txt:0.3`` trains on a weighted mix; a
 ``.jsonl`` manifest lists corpora with their weights (``{"input": "a.txt", "weight": 0.7}`` a line).
-``--init MODEL`` fine-tunes a copy of a trained model on the new data instead of starting afresh.
+``--fine-tune MODEL`` trains a copy of a trained model further on the new data instead of starting afresh. The
+trainer is the one every family has (``xmedia.commands.training.ProcessTrainer`` over ``xmedia.trainer``).
 """
 from __future__ import annotations
 
-import copy
+import json
 import sys
+from dataclasses import replace
+from importlib import import_module, util
 from pathlib import Path
 
 from xmedia.errors import ConfigError, XMediaError
 
-from . import Trainer, flag_options
+from . import Flag
+from .training import Flag as TrainFlag
+from .training import ProcessTrainer
 
+ORDER = 50  # where this area's hooks run among the others' (xmedia.commands.areas)
 TEXT_OUT = (".srt", ".vtt", ".json", ".txt")
 
 
 # -- translate ----------------------------------------------------------------------------------------------
-def add_translate_arguments(parser) -> None:
-    have = parser._option_string_actions
-    group = parser.add_argument_group("text (any medium -> timed text)")
-    flags = [
-        ("--model", dict(help="text model for --to text: a folder from `xmedia train text` or a zoo name "
-                              "(default shakespeare-markov)")),
-        ("--temperature", dict(type=float, help="sampling temperature for --to text (default: from the energy)")),
-        ("--sound-poem", dict(action="store_true", default=None, help="--to text writes invented words only")),
-    ]
-    for flag, kw in flags:
-        if flag not in have:
-            group.add_argument(flag, **kw)
-
-
-def translate_options(args, to) -> dict:
-    return flag_options(args, ("model", "temperature", "sound_poem")) if to == "text" else {}
+REPORTS = ("text",)
+TRANSLATE_GROUP = "text (any medium -> timed text)"
+TRANSLATE_FLAGS = (
+    Flag("model", "text model for --to text: a folder from `xmedia train text` or a zoo name (default "
+                  "shakespeare-markov)"),
+    Flag("temperature", "sampling temperature for --to text (default: from the energy)", type=float),
+    Flag("sound-poem", "--to text writes invented words only", action="store_true"),
+)
 
 
 def check_output(args, x, to) -> None:
@@ -102,6 +100,7 @@ def cmd_generate(args) -> int:
     from xmedia.adapters.text.poem import load_text_model
     from xmedia.media import Text
 
+    check_generate_args(args)  # before the model loads: wrong values are refused at once
     model = load_text_model(args.model)
     if args.blend:
         other, _, t = args.blend.rpartition(":")
@@ -110,15 +109,60 @@ def cmd_generate(args) -> int:
         model = type(model).blend(model, load_text_model(other), float(t))
     pieces = model.stream(args.prompt, args.length, args.temperature, args.seed, args.lines, args.sound_poem)
     if args.output:
-        Text(args.prompt + "".join(pieces)).save(args.output)
+        Text(args.prompt + "".join(with_progress(pieces, args.length))).save(args.output)
         print(f"wrote {args.output}")
         return 0
     sys.stdout.write(args.prompt)
-    for piece in pieces:
+    for piece in pieces if sys.stdout.isatty() else with_progress(pieces, args.length):
         sys.stdout.write(piece)
         sys.stdout.flush()
     sys.stdout.write("\n")
     return 0
+
+
+def check_generate_args(args) -> None:
+    from xmedia import limits
+    from xmedia.atomic import check_destination
+
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be a whole number >= 0, got {args.seed}")
+    if args.length < 0:
+        raise ConfigError(f"--length must be >= 0 characters, got {args.length}")
+    limits.check("text_chars", args.length, "--length")
+    if args.lines is not None and args.lines < 1:
+        raise ConfigError(f"--lines must be at least 1, got {args.lines}")
+    if args.output:
+        out = Path(args.output)
+        if out.is_dir() or out.suffix.lower() != ".txt":
+            example = out / "generated.txt" if out.is_dir() else out.with_suffix(".txt")
+            raise ConfigError(f"-o {args.output}: generate writes a .txt file; give a file name such as {example}")
+        check_destination(args.output)
+
+
+PROGRESS_MIN_CHARS = 100_000  # shorter runs take seconds: no progress lines
+PROGRESS_EVERY_S = 5.0
+
+
+def with_progress(pieces, total: int, every_s: float = PROGRESS_EVERY_S):
+    """The pieces, with a progress line on stderr every ``every_s`` for a long run (a line per update when
+    stderr is not a terminal, so logs show it too)."""
+    import time
+
+    if total < PROGRESS_MIN_CHARS:
+        yield from pieces
+        return
+    tty, done, last, shown = sys.stderr.isatty(), 0, time.monotonic(), False
+    for piece in pieces:
+        done += len(piece)
+        yield piece
+        if time.monotonic() - last >= every_s:
+            last = time.monotonic()
+            line = f"generate: {done:,} of {total:,} characters ({100 * done / total:.0f}%)"
+            sys.stderr.write(f"\r{line}" if tty else f"{line}\n")
+            sys.stderr.flush()
+            shown = True
+    if tty and shown:
+        sys.stderr.write("\n")
 
 
 # -- eval ---------------------------------------------------------------------------------------------------
@@ -139,7 +183,7 @@ def eval_text(args) -> int:
     if not args.data:
         raise ConfigError("pass --data text.txt (the text to score)")
     model = load_text_model(args.bridge)
-    text = mix_corpora(args.data, val_fraction=0.0).train
+    text = mix_corpora(args.data, val_fraction=0.0, encoding=getattr(args, "encoding", "utf-8")).train
     r = model.nats_per_char(text)
     print(f"{args.bridge}: {r['nats_per_char']:.4f} nats/char ({r['bits_per_char']:.4f} bits/char) on "
           f"{r['chars']} characters of {args.data}" + (f"; {r['unknown']} unknown {model.level}s not scored"
@@ -148,77 +192,88 @@ def eval_text(args) -> int:
 
 
 # -- train --------------------------------------------------------------------------------------------------
-def add_train_arguments(p) -> None:
-    p.add_argument("--data", required=True,
-                   help="corpus file(s)/folder(s)/.jsonl manifest(s), with weights: a.txt:0.7,b.txt:0.3 "
-                   '(a manifest line: {"input": "a.txt", "weight": 0.7})')
-    p.add_argument("-o", "--output", required=True, help="folder to save the model in")
-    p.add_argument("--model", choices=("markov", "gru"), default="gru", help="model kind (default gru)")
-    p.add_argument("--init", help="fine-tune a copy of this trained model (folder or zoo name) instead")
-    p.add_argument("--level", choices=("char", "word"), default="char", help="Markov: characters or words")
-    p.add_argument("--order", type=int, default=5, help="Markov: context length (default 5)")
-    p.add_argument("--hidden", type=int, default=256, help="GRU: hidden size (default 256)")
-    p.add_argument("--max-minutes", type=float, default=14.0, help="GRU: wall-clock budget (default 14)")
-    p.add_argument("--max-steps", type=int, default=6000, help="GRU: step budget (default 6000)")
-    p.add_argument("--seq-len", type=int, default=128, help="GRU: characters per training window")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, help="GRU: peak learning rate (default 3e-3, 1e-3 when fine-tuning)")
-    p.add_argument("--weight", type=float, default=1.0, help="Markov --init: weight of the new counts")
-    p.add_argument("--val-fraction", type=float, default=0.1, help="held-out end of each corpus (default 0.1)")
-    p.add_argument("--encoding", default="utf-8", help="corpus encoding (latin-1 reads any bytes)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    p.add_argument("--report", help="loss PNG (default OUTPUT/loss.png, GRU)")
+KINDS = {"gru": "xmedia.adapters.text.gru:CharGRU", "markov": "xmedia.adapters.text.markov:MarkovText"}
+ONLY = {"gru": ("hidden", "seq_len", "learning_rate", "max_steps", "max_minutes", "batch_size", "seed"),
+        "markov": ("order", "level", "weight")}  # the flags of one kind (a Markov chain counts: no steps)
 
 
-def run_train(args) -> int:
-    import torch
+def _model_defaults(kind: str) -> dict:
+    """The constructor defaults in the kind's recipe JSON (read without importing torch: --help stays light)."""
+    spec = util.find_spec("xmedia.adapters.text")
+    return json.loads(Path(spec.origin).with_name(f"{kind}.json").read_text())["model"]
 
-    from xmedia.adapters.text.corpus import mix_corpora
-    from xmedia.adapters.text.gru import CharGRU, write_loss_report
-    from xmedia.adapters.text.markov import MarkovText
-    from xmedia.adapters.text.poem import load_text_model
-    from xmedia.scale import is_main_process
 
-    torch.set_num_threads(max(1, args.threads))
-    corpus = mix_corpora(args.data, args.val_fraction, encoding=args.encoding)
-    out = Path(args.output)
-    report = args.report or str(out / "loss.png")
-    gru_fit = dict(max_minutes=args.max_minutes, max_steps=args.max_steps, seq_len=args.seq_len,
-                   batch_size=args.batch_size, seed=args.seed, progress=sys.stderr.isatty())
-    if args.init:
-        base = load_text_model(args.init)
-        if isinstance(base, MarkovText):
-            model = base.fine_tune(corpus.train, weight=args.weight)
-        else:
-            model = copy.deepcopy(base)
-            model.fit(corpus, **{**gru_fit, "lr": args.lr or 1e-3, "warmup_steps": 10})
-        how = f"fine-tuned from {args.init}"
-    elif args.model == "markov":
-        model = MarkovText.from_corpus(corpus, order=args.order, level=args.level)
-        how = f"{args.level} Markov, order {args.order}"
+GRU, MARKOV = _model_defaults("gru"), _model_defaults("markov")
+
+
+def _kind(args) -> str:
+    """``--model``, or the class of the ``--fine-tune`` model; a flag of the other kind is refused."""
+    if args.fine_tune:
+        from xmedia.pretrained import locate, read_config
+
+        found = read_config(locate(args.fine_tune)).get("class")
+        kind = {process.partition(":")[2]: k for k, process in KINDS.items()}.get(found)
+        if kind is None:
+            raise ConfigError(f"--fine-tune {args.fine_tune} is a {found}: `xmedia train text` fine-tunes a "
+                              "character GRU or a Markov chain")
+        fixed = [n for n in ("hidden", "order", "level") if getattr(args, n) is not None]
+        if fixed or args.model not in (None, kind):
+            raise ConfigError(f"--{fixed[0] if fixed else 'model'} does not go with --fine-tune: the fine-tuned "
+                              f"copy keeps the shape of {args.fine_tune} (a {found})")
     else:
-        model = CharGRU.from_corpus(corpus, hidden=args.hidden, lr=args.lr or 3e-3, **gru_fit)
-        how = f"character GRU, hidden {args.hidden}"
-    if not is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
-        return 0
-    result = getattr(model, "result", None)
-    val = model.nats_per_char(corpus.val)["nats_per_char"] if len(corpus.val) > 1 else float("nan")
-    model.card = {**model.card, "title": out.name, "description": f"{how} on {corpus.describe()}",
-                  "data": f"{corpus.describe()}; the last {args.val_fraction:.0%} of each held out",
-                  "metrics": {"validation nats/char": round(val, 4),
-                              **({"steps": result.steps, "training minutes": round(result.seconds / 60, 2)}
-                                 if result else {})},
-                  "reproduce": "xmedia train text " + " ".join(sys.argv[3:])}
-    model.save_pretrained(out)
-    if result is not None:
-        write_loss_report(result, report, title=f"{how} on {corpus.describe()}")
-        print(result.summary())
-        print(f"loss curve: {report}")
-    print(f"validation: {val:.4f} nats/char on {len(corpus.val)} held-out characters")
-    print(f"wrote {out}")
-    return 0
+        kind = args.model or "gru"
+    foreign = [n for other, names in ONLY.items() if other != kind for n in names if getattr(args, n) is not None]
+    if foreign:
+        other = next(k for k, names in ONLY.items() if foreign[0] in names)
+        raise ConfigError(f"--{foreign[0].replace('_', '-')} is a flag of --model {other}; this trains a {kind} "
+                          "model")
+    return kind
 
 
-TRAINERS = (Trainer("text", "train a text model (character GRU or Markov chain) on corpora; fine-tune with --init",
-                    add_train_arguments, run_train),)
+def _build(args, options: dict):
+    """A new model of ``--model``'s kind, its vocabulary from ``--data`` (sizes checked before reading it)."""
+    kind = options.pop("model", None) or "gru"
+    config = {k: v for k, v in options.items() if k in (GRU if kind == "gru" else MARKOV)}
+    module, _, name = KINDS[kind].partition(":")
+    klass = getattr(import_module(module), name)
+    data = args.data[0] if len(args.data) == 1 else list(args.data)
+    return klass.for_corpus(data, val_fraction=args.val_fraction, encoding=args.encoding, seed=args.seed, **config)
+
+
+def _card(args, result) -> dict:
+    m = result.process
+    how = (f"{m.level}-level Markov chain of order {m.order}" if "order" in m.config
+           else f"character GRU (hidden {m.gru.hidden_size})")
+    return {"description": f"{how} trained with `xmedia train text`"
+            + (f", fine-tuned from {args.fine_tune}" if args.fine_tune else ""),
+            "data": result.extra.get("data", ", ".join(args.data))}
+
+
+class TextTrainer(ProcessTrainer):
+    """One verb, two kinds: ``--model`` (or the class of the ``--fine-tune`` model) picks the process; each
+    kind's defaults are in its recipe JSON (``adapters/text/gru.json``, ``markov.json``)."""
+
+    def defaults(self) -> dict:
+        return {**ProcessTrainer.defaults(replace(self, process=KINDS["markov"])),
+                **ProcessTrainer.defaults(replace(self, process=KINDS["gru"]))}
+
+    def run(self, args) -> int:
+        return ProcessTrainer.run(replace(self, process=KINDS[_kind(args)]), args)
+
+
+TRAINERS = (TextTrainer(
+    "text", "train a text model (character GRU or Markov chain) on corpora; fine-tune one with --fine-tune",
+    KINDS["gru"],
+    "corpus file(s)/folder(s)/.jsonl manifest(s), with weights: a.txt:0.7,b.txt:0.3 "
+    '(a manifest line: {"input": "a.txt", "weight": 0.7})',
+    flags=(TrainFlag("model", str, "model kind", choices=tuple(KINDS), target="model", default="gru"),
+           TrainFlag("hidden", int, "GRU: hidden units", target="model", default=GRU["hidden"]),
+           TrainFlag("seq_len", int, "GRU: characters per training window"),
+           TrainFlag("order", int, "Markov: context length in tokens", target="model", default=MARKOV["order"]),
+           TrainFlag("level", str, "Markov: characters or words", choices=("char", "word"), target="model",
+                     default=MARKOV["level"]),
+           TrainFlag("weight", float, "Markov: weight of the new counts (with --fine-tune: how far the copy moves "
+                                      "toward --data)"),
+           TrainFlag("val_fraction", float, "held-out end of each corpus, in [0, 0.95]"),
+           TrainFlag("encoding", str, "corpus encoding (latin-1 reads any bytes)")),
+    threads=1, build=_build, card=_card).as_trainer(),)

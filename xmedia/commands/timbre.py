@@ -11,95 +11,61 @@ area only turns flags into options. A video's result is written by the soundtrac
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+from xmedia.adapters.timbre.sfx import PRESETS
 from xmedia.errors import ConfigError
 
-from . import Trainer, flag_options
+from . import Flag
+from .training import Flag as TrainFlag
+from .training import ProcessTrainer
 
-FLAGS = ("timbre", "preset", "octave", "instrument")
-
-
-def add_translate_arguments(parser) -> None:
-    have = parser._option_string_actions
-    group = parser.add_argument_group("timbre and sound effects (audio/video -> audio)")
-    flags = [
-        ("--timbre", dict(metavar="NAME|DIR", help="play the input with a trained timbre: zoo name (violin, flute), "
-                                                   "folder, or blend 'violin:0.7,flute:0.3'")),
-        ("--preset", dict(choices=("fire", "water", "wind"), help="with --style sfx: the sound effect (default fire)")),
-        ("--octave", dict(help="with --timbre: octaves to move the melody (default auto: into the timbre's range)")),
-        ("--instrument", dict(metavar="NAME|DIR", help="the composer's melodic notes played by a trained timbre")),
-        ("--style", dict(help="sfx: sound effects driven by the picture's motion")),
-    ]
-    for flag, kw in flags:
-        if flag not in have:
-            group.add_argument(flag, **kw)
+ORDER = 70  # where this area's hooks run among the others' (xmedia.commands.areas)
 
 
-def translate_options(args, to) -> dict:
-    if to != "audio":
-        return {}
-    options = flag_options(args, FLAGS)
-    if "octave" in options and options["octave"] != "auto":
-        try:
-            options["octave"] = int(options["octave"])
-        except ValueError:
-            raise ConfigError(f"--octave takes 'auto' or a whole number, got {options['octave']!r}") from None
-    return options
+def octave_option(value: str) -> dict:
+    """``--octave auto`` or a whole number of octaves, as the timbre decoder's ``octave`` option."""
+    if value == "auto":
+        return {"octave": value}
+    try:
+        return {"octave": int(value)}
+    except ValueError:
+        raise ConfigError(f"--octave takes 'auto' or a whole number, got {value!r}") from None
 
 
-def add_train_arguments(p) -> None:
-    p.add_argument("--data", required=True,
-                   help="folder (or .jsonl manifest) of recordings of ONE instrument or voice (a few minutes)")
-    p.add_argument("-o", "--output", required=True, help="folder to save the trained timbre in")
-    p.add_argument("--minutes", type=float, default=20.0, help="training time limit in minutes (default 20)")
-    p.add_argument("--steps", type=int, default=4000, help="maximum training steps (default 4000)")
-    p.add_argument("--holdout", type=float, default=0.15, help="fraction of whole files held out (default 0.15)")
-    p.add_argument("--pitch", default="auto", choices=("auto", "crepe", "yin"), help="pitch tracker")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--fine-tune", metavar="NAME|DIR", help="start from a trained timbre instead of from scratch")
-    p.add_argument("--report", help="loss-curve PNG (default OUTPUT/loss.png)")
+TRANSLATE_GROUP = "timbre and sound effects (audio/video -> audio)"
+TRANSLATE_FLAGS = (  # --style sfx (sound effects from motion) is declared by the style area
+    Flag("timbre", "play the input with a trained timbre: zoo name (violin, flute), folder, or blend "
+                   "'violin:0.7,flute:0.3'", metavar="NAME|DIR"),
+    Flag("preset", "with --style sfx: the sound effect (default fire)", choices=PRESETS),
+    Flag("octave", "with --timbre: octaves to move the melody (default auto: into the timbre's range)",
+         to_options=octave_option),
+    Flag("instrument", "the composer's melodic notes played by a trained timbre", metavar="NAME|DIR"),
+)
 
 
-def run_train(args) -> int:
-    import torch
-
-    from xmedia.adapters.timbre.blend import load_timbre
+def _timbre(args, model_options):
+    """A fresh timbre, its initial weights drawn from --seed (as ``Timbre(seed=...)``)."""
     from xmedia.adapters.timbre.model import Timbre
-    from xmedia.adapters.timbre.train import write_loss_report
-    from xmedia.scale import is_main_process
 
-    torch.set_num_threads(1)
-    out = Path(args.output)
-    report = Path(args.report) if args.report else out / "loss.png"
-    options = dict(max_minutes=args.minutes, max_steps=args.steps, holdout=args.holdout, pitch=args.pitch,
-                   seed=args.seed, progress=sys.stderr.isatty())
-    if args.fine_tune:
-        base = load_timbre(args.fine_tune)
-        model = base.__class__(**base.config)
-        model.load_state_dict(base.state_dict())
-        options["learning_rate"] = 3e-4
-    else:
-        model = Timbre(seed=args.seed)
-    result = model.fit(args.data, **options)
-    if not is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
-        return 0
-    card = {"title": out.name or "timbre",
-            "description": f"timbre trained on {args.data}; held-out multi-scale spectral loss "
-                           f"{result['held_out_loss']}",
-            "data": f"{args.data}: {len(result['train_files'])} files for training, held out: "
-                    f"{', '.join(result['held_out_files'])}",
-            "objective": "multi-scale spectral loss, early stopping on the held-out files",
-            "reproduce": "xmedia train timbre " + " ".join(sys.argv[3:])}
-    model.save_pretrained(out, card=card)  # replaces the folder: the loss curves are written after it
-    write_loss_report(report, result["history"], f"timbre training: best held-out loss {result['held_out_loss']}")
-    print(f"wrote {out} ({result['steps']} steps, {result['minutes']} min, held-out loss {result['held_out_loss']}; "
-          f"loss curves {report})")
-    if result["skipped"]:
-        print(f"skipped {len(result['skipped'])} unreadable file(s): {result['skipped'][:3]}")
-    return 0
+    return Timbre(**{"seed": args.seed or 0, **model_options})
 
 
-TRAINERS = (Trainer("timbre", "train a timbre model (DDSP-style) on recordings of one instrument or voice",
-                    add_train_arguments, run_train),)
+def _card(args, result) -> dict:
+    x = result.extra
+    return {"data": f"{', '.join(map(str, args.data))}: {len(x['train_files'])} files for training, held out: "
+                    f"{', '.join(x['held_out_files'])}",
+            "objective": "multi-scale spectral loss, early stopping on the held-out files"}
+
+
+def _skipped(args, result, out) -> list:
+    if result.extra.get("skipped"):
+        print(f"skipped {len(result.extra['skipped'])} unreadable file(s): {result.extra['skipped'][:3]}")
+    return []
+
+
+TRAINERS = (ProcessTrainer(
+    "timbre", "train a timbre model (DDSP-style) on recordings of one instrument or voice",
+    "xmedia.adapters.timbre.model:Timbre",
+    "folder (or .jsonl manifest) of recordings of ONE instrument or voice (a few minutes)",
+    flags=(TrainFlag("holdout", float, "fraction of whole files held out, in (0, 1)"),
+           TrainFlag("pitch", str, "pitch tracker", choices=("auto", "crepe", "yin"))),
+    threads=1, build=_timbre, card=_card, after_save=_skipped).as_trainer(),)

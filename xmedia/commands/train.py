@@ -9,11 +9,19 @@ or a folder written by ``bridge.save(dir)``. Training code (torch) is imported w
 from __future__ import annotations
 
 import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
 
 from xmedia.errors import ConfigError
 
 from . import Trainer, areas
+from .onsets import eval_onsets, is_onset_model
 from .text import eval_text, is_text_model
+from .training import Flag, ProcessTrainer, _family, load_family_model
+
+
+ORDER = 80  # where this area's hooks run among the others' (xmedia.commands.areas)
 
 
 def trainers() -> dict[str, Trainer]:
@@ -37,48 +45,89 @@ def add_commands(subparsers) -> None:
     s.add_argument("--split", default="val", choices=("val", "train", "all"), help="which part to score")
     s.add_argument("--gallery", choices=("all", "file"), help="retrieval among all items or within each file")
     s.add_argument("--cache", help="embeddings cache folder")
+    s.add_argument("--encoding", default="utf-8", help="text models: the encoding of --data (default utf-8; "
+                                                      "latin-1 reads any bytes)")
     s.set_defaults(func=cmd_eval)
 
 
-def recipe_parser(name: str) -> argparse.ArgumentParser:
-    s = argparse.ArgumentParser(prog=f"xmedia train {name}", description="train a bridge from a recipe")
-    s.add_argument("--data", help="folder of videos with sound, a video file, a manifest .csv or a lexicon .csv")
-    s.add_argument("-o", "--output", required=True, help="folder to save the trained bridge in")
-    s.add_argument("--epochs", type=int, help="maximum epochs (overrides the recipe)")
-    s.add_argument("--seed", type=int, help="random seed for the split and the training")
-    s.add_argument("--cache", help="embeddings cache folder (default $XMEDIA_CACHE or ~/.cache/xmedia)")
-    s.add_argument("--report", help="loss-curve PNG (default OUTPUT/loss.png)")
-    return s
+@dataclass(frozen=True)
+class RecipeTrainer(ProcessTrainer):
+    """``xmedia train RECIPE``: a bridge recipe (zoo/recipes/*.json or a JSON file) with the common trainer's
+    flags (``ProcessTrainer.add_arguments``: defaults from the recipe's ``"train"`` section), its destination
+    check and ``--fine-tune``, then ``bridges.recipes.train_recipe``."""
+
+    recipe: dict | None = None
+
+    def defaults(self) -> dict:
+        """The recipe's ``"train"`` section over the bridges' own defaults (read without importing torch)."""
+        from importlib.util import find_spec
+
+        bridges = Path(find_spec("xmedia.bridges").origin).with_name("recipe.json")
+        return {**json.loads(bridges.read_text())["train"], **self.recipe.get("train", {})}
+
+    def add_arguments(self, p) -> None:
+        super().add_arguments(p)
+        p.add_argument("--cache", help="embeddings cache folder (default $XMEDIA_CACHE or ~/.cache/xmedia)")
+
+    def run(self, args) -> int:
+        import sys
+
+        import torch
+
+        from xmedia.bridges.recipes import recipe_class, train_recipe
+        from xmedia.model_folder import check_model_output
+        from xmedia.scale import is_main_process
+
+        klass = recipe_class(self.recipe)
+        if args.threads is not None:
+            if args.threads < 1:
+                raise ConfigError(f"--threads must be >= 1, got {args.threads}")
+            torch.set_num_threads(args.threads)
+        options, _ = self.options(args)
+        data = None if not args.data else args.data[0] if len(args.data) == 1 else list(args.data)
+        out = check_model_output(args.output, list(args.data or []), force=args.force,
+                                 class_names=[c.__name__ for c in _family(klass)])
+        base = load_family_model(args.fine_tune, klass, self.name) if args.fine_tune else None
+        result = train_recipe(self.recipe, data, out_dir=out, cache_dir=args.cache, progress=args.progress, base=base,
+                              report=args.report, card={"reproduce": "xmedia train " + " ".join(sys.argv[2:])},
+                              **options)
+        if is_main_process():  # torchrun: the other ranks trained in step; rank 0 writes
+            print(result.summary())
+            _print_metrics(result.metrics)
+            print(f"wrote {out} (loss curve: {result.report_path})")
+        return 0
+
+
+def recipe_trainer(name: str) -> Trainer:
+    """The trainer of a bridge recipe: a JSON file or the name of one in zoo/recipes."""
+    from xmedia.zoo import recipe
+
+    rec = recipe(name)
+    flags = (Flag("max_epochs", int, "epochs at most (an epoch is one pass over the training pairs)"),
+             Flag("patience", int, "stop after this many epochs without a better held-out loss"),
+             Flag("val_fraction", float, "fraction of the data held out (whole groups: files or time blocks)"))
+    return RecipeTrainer(name, f"train the {rec.get('class', 'bridge')} of the recipe {rec.get('name', name)}",
+                         "xmedia.bridges.base:Bridge", "folder of videos with sound, video file(s), a manifest "
+                         ".csv/.jsonl or a lexicon .csv", flags=flags, recipe=rec,
+                         data_required=rec.get("data", {}).get("kind") != "lexicon").as_trainer()
 
 
 def cmd_train(args) -> int:
-    trainer = trainers().get(args.name)
-    if trainer is not None:
-        from xmedia.scale import LAUNCH_HINT
+    from xmedia.scale import LAUNCH_HINT
 
-        parser = argparse.ArgumentParser(prog=f"xmedia train {trainer.name}", description=trainer.help,
-                                         epilog=LAUNCH_HINT.format(name=trainer.name))
-        trainer.add_arguments(parser)
-        return trainer.run(parser.parse_args(args.rest))
-    return train_recipe_command(args.name, recipe_parser(args.name).parse_args(args.rest))
-
-
-def train_recipe_command(name: str, args) -> int:
-    from xmedia.bridges.recipes import train_recipe
-    from xmedia.zoo import recipe
-
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("seed", args.seed), ("report", args.report))
-                 if v is not None}
-    result = train_recipe(recipe(name), args.data, out_dir=args.output, cache_dir=args.cache, **overrides)
-    print(result.summary())
-    _print_metrics(result.metrics)
-    print(f"wrote {args.output} (loss curve: {result.report_path})")
-    return 0
+    trainer = trainers().get(args.name) or recipe_trainer(args.name)
+    parser = argparse.ArgumentParser(prog=f"xmedia train {trainer.name}", description=trainer.help,
+                                     epilog=LAUNCH_HINT.format(name=trainer.name))
+    trainer.add_arguments(parser)
+    return trainer.run(parser.parse_args(args.rest))
 
 
 def cmd_eval(args) -> int:
+    if is_onset_model(args.bridge):  # a visual-onsets model: its per-clip F on --data's clips
+        return eval_onsets(args)
     if is_text_model(args.bridge):  # a text model: nats per character on --data
         return eval_text(args)
+    check_evaluable(args.bridge)
     from xmedia.bridges.av_data import av_segments
     from xmedia.bridges.data import lexicon
     from xmedia.bridges.training import evaluate
@@ -106,6 +155,23 @@ def cmd_eval(args) -> int:
     print(f"{args.bridge}: {args.split} split, {int(metrics['n'])} items, gallery={gallery}")
     _print_metrics(metrics)
     return 0
+
+
+def check_evaluable(name) -> None:
+    """``xmedia eval`` scores bridges and text models; any other saved process (a timbre, a style, visual onsets)
+    is a ``ConfigError`` saying so, before its data is read."""
+    from xmedia.errors import XMediaError
+    from xmedia.pretrained import locate, read_config
+
+    try:
+        cfg = read_config(locate(name))
+    except XMediaError:
+        return  # not a saved process: loading it says why
+    module, cls = str(cfg.get("module", "")), cfg.get("class", "process")
+    if not module.startswith("xmedia.bridges"):
+        raise ConfigError(f"xmedia eval scores bridges (retrieval recall or MSE on held-out data, e.g. av-perceptual) "
+                          f"and text models (nats per character, e.g. shakespeare-markov); {name} is a {cls} "
+                          f"({module}), which it does not evaluate")
 
 
 def _print_metrics(m: dict) -> None:
