@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from dataclasses import dataclass
-from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable
 
@@ -55,22 +53,15 @@ _LOADED: list[str] = []
 def formats() -> list[Format]:
     """Every registered format (the entry-point modules are imported on first use)."""
     if not _LOADED:
-        from importlib import metadata  # stdlib, but slow to import: only when a file is read or written
+        from .plugins import entry_modules, import_plugins
 
-        eps = sorted(metadata.entry_points(group=FORMAT_GROUP), key=lambda ep: ep.name)
-        if not eps:
+        names = entry_modules(FORMAT_GROUP)
+        if not names:
             raise MediaError("no file formats are registered: xmedia's package metadata is missing. Install it "
                              "(pip install -e . in a checkout) so its xmedia.formats entry points exist")
-        for ep in eps:
-            module = ep.value.split(":", 1)[0]
-            try:
-                found = getattr(import_module(module), "FORMATS", ())
-            except ModuleNotFoundError as exc:  # an optional extra not installed: its formats are absent
-                warnings.warn(f"{module} needs {exc.name!r}, which is not installed: its formats are skipped",
-                              RuntimeWarning, stacklevel=2)
-                found = ()
-            _FORMATS.extend(f for f in found if f not in _FORMATS)
-            _LOADED.append(module)
+        for module in import_plugins(names, "the file formats"):
+            _FORMATS.extend(f for f in getattr(module, "FORMATS", ()) if f not in _FORMATS)
+        _LOADED.extend(names)
     return _FORMATS
 
 

@@ -53,15 +53,20 @@ def fits(value, kinds: set[str]) -> bool:
     return False
 
 
-def step_parameters(step) -> dict[str, inspect.Parameter]:
-    """A step's keyword parameters after its input (a process object is read through its ``run``)."""
-    fn = step.load()
+def keyword_parameters(fn) -> dict[str, inspect.Parameter]:
+    """A step callable's options: its keyword parameters after the input (a process object, anything with a
+    ``run`` method, is read through ``run``). ``routing.keyword_options`` names the same parameters."""
     target = getattr(fn, "run", fn) if not inspect.isfunction(fn) else fn
+    params = list(inspect.signature(target).parameters.values())[1:]
+    return {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def step_parameters(step) -> dict[str, inspect.Parameter]:
+    """A step's keyword parameters (none when its callable has no signature Python can read)."""
     try:
-        params = list(inspect.signature(target).parameters.values())[1:]
+        return keyword_parameters(step.load())
     except (TypeError, ValueError):
         return {}
-    return {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
 
 
 def check_option_types(options: dict, steps) -> None:

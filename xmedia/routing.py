@@ -21,6 +21,7 @@ from .errors import RouteError, WeightsError
 from .limits import check_options
 from .media import kind_of, media_types, registered_kind
 from .node_kinds import NodeKind, check_step_output
+from .option_types import keyword_parameters
 from .plugins import entry_modules, import_plugins
 
 PROVIDER_GROUP = "xmedia.providers"
@@ -36,13 +37,8 @@ def resolve(ref: str) -> Any:
 
 
 def keyword_options(fn: Callable) -> tuple[str, ...]:
-    """The options a step callable takes: its keyword parameters after the input.
-
-    A process object (anything with a ``run`` method, e.g. a ``Process``) is read through ``run``."""
-    target = getattr(fn, "run", fn) if not inspect.isfunction(fn) else fn
-    params = list(inspect.signature(target).parameters.values())
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return tuple(p.name for p in params[1:] if p.kind in kinds)
+    """The options a step callable takes: its keyword parameters after the input (``run``'s for a process)."""
+    return tuple(keyword_parameters(fn))
 
 
 @dataclass(frozen=True, eq=False)

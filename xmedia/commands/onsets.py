@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from xmedia.errors import ConfigError, XMediaError
 
-from .training import Flag, ProcessTrainer
+from .training import ProcessTrainer, TrainFlag
 
 ORDER = 60  # where this area's hooks run among the others' (xmedia.commands.areas)
 DEFAULT_DIFF_THRESHOLD = 0.3  # frame difference's threshold when a model's card records none
@@ -59,8 +59,8 @@ TRAINERS = (ProcessTrainer(
     "visual-onsets", "learn visual onsets (what in the picture makes a sound) from videos with their own sound",
     "xmedia.adapters.onsets.process:VisualOnsets",
     "folder(s) of videos with their own synchronized sound, or .jsonl manifests of them",
-    flags=(Flag("folds", int, "cross-validation folds, split by clip (2 up to the number of clips)"),
-           Flag("cache", str, "cache folder for decoded clip features ($XMEDIA_CACHE when not given)")),
+    flags=(TrainFlag("folds", int, "cross-validation folds, split by clip (2 up to the number of clips)"),
+           TrainFlag("cache", str, "cache folder for decoded clip features ($XMEDIA_CACHE when not given)")),
     card=_card, after_save=_after_save, unused=("batch_size",)).as_trainer(),)  # full batch: every clip a step
 
 

@@ -18,8 +18,7 @@ from xmedia.errors import ConfigError
 from xmedia.media import Image, Video
 
 from . import Flag
-from .training import Flag as TrainFlag
-from .training import ProcessTrainer
+from .training import ProcessTrainer, TrainFlag
 
 ORDER = 40  # where this area's hooks run among the others' (xmedia.commands.areas)
 VIDEO_OUT = (".mp4", ".mov", ".mkv", ".m4v", ".webm", ".avi", ".gif")

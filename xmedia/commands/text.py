@@ -17,8 +17,7 @@ from pathlib import Path
 from xmedia.errors import ConfigError, XMediaError
 
 from . import Flag
-from .training import Flag as TrainFlag
-from .training import ProcessTrainer
+from .training import ProcessTrainer, TrainFlag
 
 ORDER = 50  # where this area's hooks run among the others' (xmedia.commands.areas)
 TEXT_OUT = (".srt", ".vtt", ".json", ".txt")

@@ -15,8 +15,7 @@ from xmedia.adapters.timbre.sfx import PRESETS
 from xmedia.errors import ConfigError
 
 from . import Flag
-from .training import Flag as TrainFlag
-from .training import ProcessTrainer
+from .training import ProcessTrainer, TrainFlag
 
 ORDER = 70  # where this area's hooks run among the others' (xmedia.commands.areas)
 

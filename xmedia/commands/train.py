@@ -18,8 +18,7 @@ from xmedia.errors import ConfigError
 from . import Trainer, areas
 from .onsets import eval_onsets, is_onset_model
 from .text import eval_text, is_text_model
-from .training import Flag, ProcessTrainer, _family, load_family_model
-
+from .training import ProcessTrainer, TrainFlag, load_family_model
 
 ORDER = 80  # where this area's hooks run among the others' (xmedia.commands.areas)
 
@@ -72,21 +71,11 @@ class RecipeTrainer(ProcessTrainer):
     def run(self, args) -> int:
         import sys
 
-        import torch
-
         from xmedia.bridges.recipes import recipe_class, train_recipe
-        from xmedia.model_folder import check_model_output
         from xmedia.scale import is_main_process
 
         klass = recipe_class(self.recipe)
-        if args.threads is not None:
-            if args.threads < 1:
-                raise ConfigError(f"--threads must be >= 1, got {args.threads}")
-            torch.set_num_threads(args.threads)
-        options, _ = self.options(args)
-        data = None if not args.data else args.data[0] if len(args.data) == 1 else list(args.data)
-        out = check_model_output(args.output, list(args.data or []), force=args.force,
-                                 class_names=[c.__name__ for c in _family(klass)])
+        options, _, data, out = self.start(args, klass)
         base = load_family_model(args.fine_tune, klass, self.name) if args.fine_tune else None
         result = train_recipe(self.recipe, data, out_dir=out, cache_dir=args.cache, progress=args.progress, base=base,
                               report=args.report, card={"reproduce": "xmedia train " + " ".join(sys.argv[2:])},
@@ -103,9 +92,9 @@ def recipe_trainer(name: str) -> Trainer:
     from xmedia.zoo import recipe
 
     rec = recipe(name)
-    flags = (Flag("max_epochs", int, "epochs at most (an epoch is one pass over the training pairs)"),
-             Flag("patience", int, "stop after this many epochs without a better held-out loss"),
-             Flag("val_fraction", float, "fraction of the data held out (whole groups: files or time blocks)"))
+    flags = (TrainFlag("max_epochs", int, "epochs at most (an epoch is one pass over the training pairs)"),
+             TrainFlag("patience", int, "stop after this many epochs without a better held-out loss"),
+             TrainFlag("val_fraction", float, "fraction of the data held out (whole groups: files or time blocks)"))
     return RecipeTrainer(name, f"train the {rec.get('class', 'bridge')} of the recipe {rec.get('name', name)}",
                          "xmedia.bridges.base:Bridge", "folder of videos with sound, video file(s), a manifest "
                          ".csv/.jsonl or a lexicon .csv", flags=flags, recipe=rec,

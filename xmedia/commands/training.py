@@ -1,7 +1,7 @@
 """``xmedia train NAME``: one command shape for every trainable family, over ``xmedia.trainer``.
 
 A family declares a ``ProcessTrainer``: its process class (a ``"module:Class"`` reference, imported only when
-the verb runs), what ``--data`` takes, and its own flags (``Flag``: a training option of its recipe, or a
+the verb runs), what ``--data`` takes, and its own flags (``TrainFlag``: a training option of its recipe, or a
 constructor argument of the model). Every trainer then has the same common flags, with the same names as the
 API (``--learning-rate``, ``--max-steps``, ``--max-minutes``, ``--batch-size``, ``--seed``, ``--fine-tune``,
 ``--force``, ``--report``), defaults read from the family's recipe JSON (the one source the API reads too),
@@ -32,7 +32,7 @@ COMMON_FLAGS = (  # (option, type, help): the trainer's shared options, same nam
 
 
 @dataclass(frozen=True)
-class Flag:
+class TrainFlag:
     """A family's own flag: ``target="fit"`` a training option (its default in the recipe JSON), ``"model"`` a
     constructor argument (its default in the class signature)."""
 
@@ -51,7 +51,7 @@ class ProcessTrainer:
     help: str
     process: str  # "xmedia.adapters.timbre.model:Timbre"
     data_help: str
-    flags: tuple[Flag, ...] = ()
+    flags: tuple[TrainFlag, ...] = ()
     threads: int | None = None  # torch threads by default (small models train faster on one)
     build: Callable | None = None  # (args, model_options) -> Process; default: the class with model_options
     card: Callable | None = None  # (args, result) -> extra model-card fields
@@ -115,24 +115,32 @@ class ProcessTrainer:
         module, _, cls = self.process.partition(":")
         return getattr(import_module(module), cls)
 
-    def run(self, args) -> int:
+    def start(self, args, klass) -> tuple[dict, dict, Any, Path]:
+        """What every trainer does first, before any work: torch threads, the options given, the data and
+        the destination checked (``xmedia.model_folder``)."""
         import torch
 
         from xmedia.model_folder import check_model_output
-        from xmedia.scale import is_main_process
-        from xmedia.trainer import plot_history
 
-        klass = self.klass()
         if args.threads is not None:
             if args.threads < 1:
                 raise ConfigError(f"--threads must be >= 1, got {args.threads}")
             torch.set_num_threads(args.threads)
         fit, model_options = self.options(args)
-        family = [c.__name__ for c in _family(klass)]
-        out = check_model_output(args.output, list(args.data), force=args.force, class_names=family)
+        given = list(args.data or [])
+        out = check_model_output(args.output, given, force=args.force,
+                                 class_names=[c.__name__ for c in _family(klass)])
+        data = None if not given else given[0] if len(given) == 1 else given
+        return fit, model_options, data, out
+
+    def run(self, args) -> int:
+        from xmedia.scale import is_main_process
+        from xmedia.trainer import plot_history
+
+        klass = self.klass()
+        fit, model_options, data, out = self.start(args, klass)
         klass.check_training_options(fine_tune=bool(args.fine_tune), **fit)  # every option, before any work
         fit["progress"] = args.progress
-        data = args.data[0] if len(args.data) == 1 else list(args.data)
         if args.fine_tune:
             base = load_family_model(args.fine_tune, klass, self.name)
             model = base.fine_tune(data, **fit)
