@@ -13,6 +13,11 @@
 2. Speed, same run: the encoder's analysis time per frame with the learned model (local-motion features while
    decoding + the model over the clip) beside the classic detector's, on the same decoded frames.
    ``--quick``: 3 folds and fewer frames.
+3. Density-fair (issue 22), same run and folds: kappa = (F@100 - F@100 of as many random events) / (1 - that),
+   against all real onsets and against the salient ones (>= 40 % of the clip's 99th-percentile onset strength),
+   the AUC of each detector's per-frame curve at the real onsets and its density ratio (events / real onsets),
+   for the model (tuned threshold and its expected-count operating point), frame difference and chance
+   (``adapters.onsets.measure``).
 """
 from __future__ import annotations
 
@@ -53,6 +58,19 @@ def speed(frames: int) -> None:
           + ("" if model is not None else "  (no shipped weights: features only)"))
 
 
+def fair_row(o: dict) -> str:
+    """One line: kappa (all / salient real onsets), AUC and density ratio of the model, frame difference and
+    chance (kappa 0, AUC 0.5 by construction; chance F at the model's count for scale)."""
+    def g(m, k):
+        return o.get(f"{m} {k}", float("nan"))
+
+    return "  ".join(f"{label}: kappa {g(m, 'kappa'):.3f} salient {g(m, 'kappa salient'):.3f} AUC {g(m, 'AUC'):.3f} "
+                     f"density x{g(m, 'density'):.2f}" for label, m in (("model", "model"),
+                                                                        ("model expected count", "model_all"),
+                                                                        ("frame diff", "frame_diff"))) \
+        + f"  chance: kappa 0 salient 0 AUC 0.5 (F@100 {g('model', 'F chance'):.3f} at the model's count)"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
@@ -68,7 +86,7 @@ def main(argv=None) -> int:
     if args.speed:
         speed(150 if args.quick else 600)
         return 0
-    from xmedia.adapters.onsets.evaluate import clips_table, score_clips, table
+    from xmedia.adapters.onsets.evaluate import clips_fair_table, clips_table, fair_table, score_clips, table
     from xmedia.adapters.onsets.train import gather, train
     from xmedia.zoo.build_onsets import HELD_OUT, held_out_files, training_files
 
@@ -84,6 +102,11 @@ def main(argv=None) -> int:
     print(table(cv))
     per_fold_win = sum(f["model F@100"] > f["frame_diff F@100"] for f in cv["folds"])
     print(f"model above frame difference (F@100) on {per_fold_win}/{len(cv['folds'])} folds")
+    print("\ndensity-fair, same run (kappa against chance at each detector's own event count; issue 22):")
+    print(fair_table(cv))
+    print(fair_row(cv["overall"]))
+    kappa_win = sum(f["model kappa"] > f["frame_diff kappa"] for f in cv["folds"])
+    print(f"model above frame difference (kappa) on {kappa_win}/{len(cv['folds'])} folds")
 
     from xmedia.adapters.onsets.model import resolve
     from xmedia.process import load
@@ -94,6 +117,8 @@ def main(argv=None) -> int:
         rows = score_clips(shipped, held, float(shipped.card.get("frame_diff_threshold", 0.3)))
         print(f"\nshipped visual-onsets on its held-out clips ({', '.join(HELD_OUT)}):")
         print(clips_table(rows))
+        print(clips_fair_table(rows))
+        print(fair_row(rows["mean"]))
     print(f"(sync part: {time.perf_counter() - t0:.0f} s)")
     speed(150 if args.quick else 600)
     return 0

@@ -11,11 +11,11 @@ from xmedia.errors import RouteError, XMediaError
 from xmedia.routing import Route, plan, registry, source_node
 
 OUTPUT = {"audio": ".wav", "filter": ".cube", "image": ".png", "motion": ".csv", "robot": ".json", "text": ".srt",
-          "video": ".mp4"}
+          "video": ".mp4", "score": ".mid"}
 INPUT_FOR = {"image": ("image", "home.jpg"), "video": ("video", "phone_portrait.mp4")}  # else a song
 SONG = ("audio", "elec_chime.flac")
 # From a song, the targets each flag applies to (a new flag is checked against the route alone).
-SONG_TARGETS = {"tempo": {"audio"}, "key": {"audio"}, "bank": {"audio"}, "lut-size": {"filter"}, "preview": {"filter"},
+SONG_TARGETS = {"tempo": {"audio", "score"}, "key": {"audio"}, "bank": {"audio"}, "lut-size": {"filter"}, "preview": {"filter"},
                 "urdf": {"robot"}, "control-rate-hz": {"robot"}, "sim": {"robot"}, "model": {"text"},
                 "temperature": {"text"}, "sound-poem": {"text"}, "timbre": {"audio"}, "report": {"filter", "robot",
                 "text"}, "mix": set(), "strength": {"filter"}, "no-temporal": set(), "style-image": set()}

@@ -8,11 +8,12 @@ from importlib import import_module
 from .embedding import Embedding
 from .errors import ConfigError, DecodeWarning, LimitError, MediaError, RouteError, WeightsError, XMediaError
 from .media import Audio, Frame, Image, Motion, Rig, Text, Video
+from .score import Score
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Audio", "Embedding", "Frame", "Image", "Motion", "Rig", "Text", "Video",
+    "Audio", "Embedding", "Frame", "Image", "Motion", "Rig", "Score", "Text", "Video",
     "XMediaError", "MediaError", "RouteError", "WeightsError", "ConfigError", "LimitError", "DecodeWarning",
     "load", "save", "info", "translate", "plan", "routes", "encode", "stream",
 ]

@@ -370,6 +370,8 @@ def info(path) -> dict:
     elif isinstance(media, Motion):
         out.update(rate_hz=str(media.rate_hz), frames=media.num_frames, channels=list(media.channels),
                    units=list(media.units), duration_s=round(float(media.duration_s), 3))
+    elif callable(getattr(media, "info_fields", None)):  # any other medium describes itself (a Score)
+        out.update(media.info_fields())
     return out
 
 

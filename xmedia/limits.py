@@ -44,6 +44,8 @@ LIMITS = {limit.name: limit for limit in (
     Limit("lut_size", 129, "points per axis", "3D LUT size", minimum=2),
     Limit("memory_bytes", 4 * 2**30, "bytes", "one array allocated from a request (e.g. a generated soundtrack)"),
     Limit("text_chars", 10_000_000, "characters", "length of generated text (xmedia generate --length)"),
+    Limit("music_bars", 1024, "bars", "length of a composed piece (xmedia generate music --bars)", minimum=1),
+    Limit("score_notes", 2_000_000, "notes", "notes of one score read from a file or generated"),
     Limit("train_steps", 1_000_000, "steps", "steps or epochs of one training run", minimum=1),
     Limit("batch_size", 4096, "items", "items in one training batch", minimum=1),
     Limit("train_minutes", 7 * 24 * 60, "min", "wall-clock budget of one training run"),

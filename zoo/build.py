@@ -36,6 +36,7 @@ BUILDERS = {
     "text": "xmedia.zoo.build_text:build_text",
     "onsets": "xmedia.zoo.build_onsets:build_onsets",
     "timbre": "xmedia.zoo.build_timbre:build_timbres",
+    "music": "xmedia.zoo.build_music:build_music",
 }
 CV_SPLITS = 10
 

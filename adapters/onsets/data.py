@@ -42,6 +42,9 @@ class ClipData:
     truth_s: np.ndarray | None = None  # an independent detector's onsets (librosa), for evaluation
     duration_s: float = 0.0
     extra: dict = field(default_factory=dict)
+    # the independent onsets' strengths: librosa's onset strength at each, over its clip's 99th percentile
+    # (>= ``measure.SALIENT``: a salient sound)
+    truth_strength: np.ndarray | None = None
 
 
 def load_clip(path) -> Video:
@@ -99,12 +102,20 @@ def _step(times_s: np.ndarray) -> float:
     return float(np.median(np.diff(times_s))) if len(times_s) > 1 else 1 / 30
 
 
-def independent_truth(audio: Audio) -> np.ndarray:
-    """Onsets of the sound by an independent detector: ``librosa.onset.onset_detect`` (backtrack off)."""
+def independent_truth(audio: Audio, strengths: bool = False):
+    """Onsets of the sound by an independent detector: ``librosa.onset.onset_detect`` (backtrack off); with
+    ``strengths``, ``(onsets, strengths)``: librosa's onset strength at each over its clip's 99th percentile."""
     import librosa
 
     y = audio.mono().astype(np.float32)
-    return np.asarray(librosa.onset.onset_detect(y=y, sr=audio.sample_rate_hz, units="time", backtrack=False))
+    sr = audio.sample_rate_hz
+    env = librosa.onset.onset_strength(y=y, sr=sr)
+    frames = librosa.onset.onset_detect(onset_envelope=env, sr=sr, units="frames", backtrack=False)
+    onsets = np.asarray(librosa.frames_to_time(frames, sr=sr), np.float64)
+    if not strengths:
+        return onsets
+    ref = float(np.percentile(env, 99)) if len(env) else 0.0
+    return onsets, np.asarray(env[frames] / (ref + 1e-9), np.float64)
 
 
 def clip_data(video: Video, name: str | None = None, max_side: int = 160, truth: bool = False) -> ClipData:
@@ -118,10 +129,11 @@ def clip_data(video: Video, name: str | None = None, max_side: int = 160, truth:
         raise MediaError(f"{name or video.source}: no frame could be decoded")
     times_s = np.asarray(times)
     labels, strengths, env, rate = sound_onsets(video.audio)
+    truth_s, truth_strength = independent_truth(video.audio, strengths=True) if truth else (None, None)
     return ClipData(name or Path(video.source or "clip").name, float(video.fps), times_s, enc.motion.matrix(),
                     np.asarray(rows, np.float64), np.asarray(enc.frame_diffs, np.float64), labels, strengths,
-                    envelope_at_frames(env, rate, times_s),
-                    independent_truth(video.audio) if truth else None, float(video.duration_s))
+                    envelope_at_frames(env, rate, times_s), truth_s, float(video.duration_s),
+                    truth_strength=truth_strength)
 
 
 def cached_clip(path, cache_dir=None, truth: bool = True) -> ClipData:
@@ -131,13 +143,14 @@ def cached_clip(path, cache_dir=None, truth: bool = True) -> ClipData:
     key = None
     if cache_dir:
         st = path.stat()
-        key = Path(cache_dir) / "onsets" / (hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{truth}|2"
+        key = Path(cache_dir) / "onsets" / (hashlib.sha1(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{truth}|3"
                                                          .encode()).hexdigest()[:16] + ".npz")
         if key.is_file():
             z = np.load(key, allow_pickle=False)
             return ClipData(str(z["name"]), float(z["fps"]), z["times_s"], z["motion"], z["classic"], z["frame_diff"],
                             z["label_s"], z["label_strength"], z["sound_envelope"],
-                            z["truth_s"] if truth else None, float(z["duration_s"]))
+                            z["truth_s"] if truth else None, float(z["duration_s"]),
+                            truth_strength=z["truth_strength"] if truth else None)
     clip = clip_data(load_clip(path), path.name, truth=truth)
     if key is not None:
         key.parent.mkdir(parents=True, exist_ok=True)
@@ -145,7 +158,7 @@ def cached_clip(path, cache_dir=None, truth: bool = True) -> ClipData:
         np.savez(tmp, name=clip.name, fps=clip.fps, times_s=clip.times_s, motion=clip.motion, classic=clip.classic,
                  frame_diff=clip.frame_diff, label_s=clip.label_s, label_strength=clip.label_strength,
                  sound_envelope=clip.sound_envelope, truth_s=clip.truth_s if truth else np.zeros(0),
-                 duration_s=clip.duration_s)
+                 truth_strength=clip.truth_strength if truth else np.zeros(0), duration_s=clip.duration_s)
         os.replace(tmp, key)
     return clip
 

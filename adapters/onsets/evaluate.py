@@ -8,14 +8,20 @@ detector, its threshold tuned on the training clips like the model's) and ``chan
 same count as the truth, averaged over seeds). ``cross_validate`` trains and tunes inside the training folds
 only (``train_tuned``: ``fit`` per fold, ``tune_detection`` on inner folds), then scores the held-out fold;
 ``score_clips`` scores a model on clips it never saw (``xmedia eval visual-onsets --data DIR``).
+
+Beside F, both report the density-fair measures of ``measure`` for the model, the classic detector and frame
+difference: kappa at the detector's own event count (against all real onsets and the salient ones), the AUC of its
+per-frame curve at the real onsets and its density ratio; ``cross_validate`` also keeps the held-out probability
+curves' reliability diagram (``result["reliability"]``). ``fair_table`` prints them.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..perceptual.space import pick_events
+from . import measure
 from .data import ClipData, _local_median_1d
-from .model import pick_onsets
+from .model import pick_expected, pick_onsets
 
 WINDOWS_S = (0.05, 0.1)
 THRESHOLDS = np.round(np.concatenate([np.arange(0.02, 0.1, 0.02), np.arange(0.1, 0.951, 0.05)]), 3)
@@ -48,6 +54,41 @@ def reference(clip: ClipData) -> np.ndarray:
 
 def scores(clip: ClipData, events_s) -> dict[str, float]:
     return {f"F@{round(w * 1000)}": f_measure(reference(clip), events_s, w) for w in WINDOWS_S}
+
+
+def reference_strength(clip: ClipData):
+    """The real onsets' relative strengths (None when the reference is the training labels: all count)."""
+    return clip.truth_strength if clip.truth_s is not None else None
+
+
+def fair(clip: ClipData, events_s, curve=None) -> dict[str, float]:
+    """``measure.fair_scores`` of one detector on one clip (its curve over the clip's frames for the AUC)."""
+    duration = clip.duration_s or (float(clip.times_s[-1]) + 1.0 / clip.fps if len(clip.times_s) else 0.0)
+    return measure.fair_scores(reference(clip), reference_strength(clip), events_s, duration, curve, clip.times_s)
+
+
+def detector_row(clip: ClipData, twin, diff_threshold: float, curve=None) -> dict:
+    """F@50/F@100 and the density-fair scores of the model, the classic detector and frame difference on one
+    clip, chance F (random at the truth's count) and the counts."""
+    curve = twin.curve_from_motion(clip.motion, clip.fps) if curve is None else curve
+    fd_curve = frame_diff_curve(clip)
+    row = {}
+    for name, events, c in (("model", twin.events(curve, clip.times_s, classic=clip.classic)[0], curve),
+                            ("classic", classic_events(clip), clip.classic),
+                            ("frame_diff", pick_onsets(fd_curve, clip.times_s, diff_threshold)[0], fd_curve)):
+        row.update({f"{name} {k_}": v for k_, v in scores(clip, events).items()})
+        row.update({f"{name} {k_}": v for k_, v in fair(clip, events, c).items()})
+        row[f"{name} n"] = len(events)
+    expected = pick_expected(curve, clip.times_s, getattr(twin, "count_scale", 1.0), offset_s=twin.offset_s)[0]
+    row.update({f"model_all {k_}": v for k_, v in scores(clip, expected).items()})
+    row.update({f"model_all {k_}": v for k_, v in fair(clip, expected, curve).items()})
+    row["model_all n"] = len(expected)
+    row.update({f"chance {k_}": v for k_, v in chance_f(clip).items()})
+    row["truth n"] = len(reference(clip))
+    sal = measure.salient_onsets(reference(clip), reference_strength(clip))
+    row["salient n"] = len(sal)
+    row["duration s"] = float(clip.duration_s)
+    return row
 
 
 def classic_events(clip: ClipData):
@@ -143,7 +184,7 @@ def cross_validate(clips, make_model, k: int = 5, seed: int = 0, group=None, pro
                    **fit) -> dict:
     """Per fold and overall mean per-clip F@50/F@100 of the model, the classic detector, the frame-difference
     baseline and chance; plus per-clip rows. Thresholds are tuned inside the training folds only."""
-    rows, fold_rows = [], []
+    rows, fold_rows, probs, outcomes = [], [], [], []
     folds = folds_by_clip(clips, k, seed, group)
     it = enumerate(folds) if progress is None else progress(list(enumerate(folds)))
     for f, test_idx in it:
@@ -156,30 +197,60 @@ def cross_validate(clips, make_model, k: int = 5, seed: int = 0, group=None, pro
         diff_th = best_threshold([frame_diff_curve(c) for c in train], train)
         fold = []
         for c in test:
-            row = {"clip": c.name, "fold": f, "threshold": twin.threshold}
             curve = twin.curve_from_motion(c.motion, c.fps)
-            for name, events in (("model", twin.events(curve, c.times_s, classic=c.classic)[0]),
-                                 ("classic", classic_events(c)),
-                                 ("frame_diff", pick_onsets(frame_diff_curve(c), c.times_s, diff_th)[0])):
-                row.update({f"{name} {k_}": v for k_, v in scores(c, events).items()})
-                row[f"{name} n"] = len(events)
-            row.update({f"chance {k_}": v for k_, v in chance_f(c).items()})
-            row["truth n"] = len(reference(c))
+            row = {"clip": c.name, "fold": f, "threshold": twin.threshold,
+                   **detector_row(c, twin, diff_th, curve)}
             fold.append(row)
+            probs.append(curve)
+            outcomes.append(measure.nearest_frame_hits(c.times_s, reference(c), c.fps))
         rows += fold
         fold_rows.append(summarise(fold, f"fold {f}"))
-    return {"clips": rows, "folds": fold_rows, "overall": summarise(rows, "overall")}
+    rel = measure.reliability(np.concatenate(probs) if probs else [], np.concatenate(outcomes) if outcomes else [])
+    return {"clips": rows, "folds": fold_rows, "overall": summarise(rows, "overall"), "reliability": rel}
 
 
 METHODS = ("model", "classic", "frame_diff", "chance")
+DETECTORS = ("model", "model_all", "classic", "frame_diff")
+FAIR = ("kappa", "kappa salient", "AUC", "density", "F chance")
 
 
 def summarise(rows, label: str) -> dict:
+    """Mean per-clip scores of ``rows``; NaN-free means for the fair measures (a clip without a salient onset has
+    no salient kappa), and the share of clips whose density ratio is within 0.5-2x."""
     out = {"split": label, "n clips": len(rows)}
     for m in METHODS:
         for w in ("F@50", "F@100"):
             out[f"{m} {w}"] = float(np.mean([r[f"{m} {w}"] for r in rows])) if rows else 0.0
+    for m in DETECTORS:
+        for k_ in FAIR:
+            vals = [r[f"{m} {k_}"] for r in rows if f"{m} {k_}" in r and np.isfinite(r[f"{m} {k_}"])]
+            out[f"{m} {k_}"] = float(np.mean(vals)) if vals else float("nan")
+        dens = [r[f"{m} density"] for r in rows if f"{m} density" in r and np.isfinite(r[f"{m} density"])]
+        out[f"{m} density 0.5-2x"] = float(np.mean([0.5 <= d <= 2.0 for d in dens])) if dens else float("nan")
     return out
+
+
+def fair_table(result: dict, rows_key: str = "folds", total_key: str = "overall") -> str:
+    """The density-fair measures per split: kappa (all real onsets / salient ones), AUC and density ratio of the
+    model and frame difference (chance: kappa 0, AUC 0.5 by construction), and the chance F at the model's count."""
+    cols = [("model", "kappa"), ("model_all", "kappa"), ("frame_diff", "kappa"), ("model", "kappa salient"),
+            ("model_all", "kappa salient"), ("frame_diff", "kappa salient"), ("model", "AUC"), ("frame_diff", "AUC"),
+            ("model", "density"), ("model_all", "density"), ("frame_diff", "density"), ("model", "density 0.5-2x"),
+            ("model_all", "density 0.5-2x"), ("model", "F chance")]
+    names = {"kappa": "kappa", "kappa salient": "kap.sal", "AUC": "AUC", "density": "dens", "density 0.5-2x": "d.ok",
+             "F chance": "chanceF"}
+    short = {"frame_diff": "fd", "model_all": "all", "model": "model"}
+    head = f"{'split':<10}{'clips':>6}" + "".join(f"{short[m] + ' ' + names[k]:>14}" for m, k in cols)
+    lines = [head]
+    for r in list(result[rows_key]) + [result[total_key]]:
+        lines.append(f"{r['split']:<10}{r['n clips']:>6}" + "".join(f"{r.get(f'{m} {k}', float('nan')):>14.3f}"
+                                                                    for m, k in cols))
+    lines.append("kappa = (F@100 - F@100 of as many random events) / (1 - that); kap.sal: against the salient real "
+                 "onsets (>= 40 % of the clip's 99th-percentile onset strength); AUC of the per-frame curve at real "
+                 "onsets (max within 100 ms; frames > 100 ms + a frame from any onset as negatives); dens = events / real onsets; d.ok = share of clips within 0.5-2x; chance: kappa "
+                 "0, AUC 0.5; model: events at the tuned threshold, all: the model's expected count per clip (the "
+                 "'all' operating point: round(sum of the frame probabilities) strongest peaks)")
+    return "\n".join(lines)
 
 
 def table(result: dict) -> str:
@@ -195,16 +266,7 @@ def score_clips(model, clips, diff_threshold: float, label: str = "held out") ->
     """Each clip's F@50/F@100 of ``model`` (a ``VisualOnsets`` or its twin), the classic detector, frame
     difference at ``diff_threshold`` and chance, and their mean (``{"clips": rows, "mean": row}``)."""
     twin = model.onset_model() if hasattr(model, "onset_model") else model
-    rows = []
-    for c in clips:
-        row = {"clip": c.name}
-        events = twin.events(twin.curve_from_motion(c.motion, c.fps), c.times_s, classic=c.classic)[0]
-        row.update({f"model {k}": v for k, v in scores(c, events).items()})
-        row.update({f"classic {k}": v for k, v in scores(c, classic_events(c)).items()})
-        fd = pick_onsets(frame_diff_curve(c), c.times_s, diff_threshold)[0]
-        row.update({f"frame_diff {k}": v for k, v in scores(c, fd).items()})
-        row.update({f"chance {k}": v for k, v in chance_f(c).items()})
-        rows.append(row)
+    rows = [{"clip": c.name, **detector_row(c, twin, diff_threshold)} for c in clips]
     return {"clips": rows, "mean": summarise(rows, label)}
 
 
@@ -212,3 +274,9 @@ def clips_table(scored: dict) -> str:
     """``table`` of ``score_clips``: a line per clip, then the mean."""
     per_clip = [dict(r, split=r["clip"][:10], **{"n clips": 1}) for r in scored["clips"]]
     return table({"folds": per_clip, "overall": scored["mean"]})
+
+
+def clips_fair_table(scored: dict) -> str:
+    """``fair_table`` of ``score_clips``: a line per clip, then the mean."""
+    per_clip = [dict(summarise([r], r["clip"][:10]), **{"n clips": 1}) for r in scored["clips"]]
+    return fair_table({"folds": per_clip, "overall": scored["mean"]})

@@ -60,6 +60,27 @@ def pick_onsets(curve: np.ndarray, times, threshold: float, min_gap_s: float = M
     return tuple(max(Fraction(0), e) for e in events), strengths
 
 
+EVENT_FLOOR = 0.02  # "all": candidate peaks must reach this probability
+
+
+def pick_expected(curve: np.ndarray, times, scale: float = 1.0, floor: float = EVENT_FLOOR,
+                  min_gap_s: float = MIN_GAP_S, valley: float = 0.5, offset_s: float = 0.0):
+    """Events at the clip's own expected density: the ``round(scale * sum(curve))`` strongest peaks of the
+    per-frame probability (``pick_onsets`` above ``floor``). A calibrated probability sums to the expected number
+    of sound-making frames, so a calm clip gets its few events and a busy one its many (``scale`` corrects the
+    sum's bias, tuned on held-out training clips). Strength: the peak's probability over the clip's strongest."""
+    curve = np.nan_to_num(np.asarray(curve, np.float64))
+    events = pick_onsets(curve, times, floor, min_gap_s, valley, offset_s)[0]
+    k = round(float(scale) * float(curve.sum()))
+    if k <= 0 or not events:
+        return (), ()
+    t = np.asarray([float(x) for x in times], np.float64)
+    peak = np.array([curve[int(np.argmin(np.abs(t - (float(e) - offset_s))))] for e in events])
+    keep = np.sort(np.argsort(-peak, kind="stable")[:k])
+    top = float(peak[keep].max())
+    return tuple(events[i] for i in keep), tuple(float(peak[i] / top) for i in keep)
+
+
 def _conv1d_same(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """x (T, C_in), weight (C_out, C_in, K) odd K, edge-padded: (T, C_out) (torch's Conv1d with replicate padding)."""
     k = weight.shape[2]

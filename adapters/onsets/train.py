@@ -5,8 +5,8 @@
 (``offset_check``).
 ``VisualOnsets.fit`` (``xmedia.trainer``) runs the ``OnsetTask``: full-batch epochs over every clip (one step is
 one epoch), the threshold tuned on inner folds, and with ``folds`` the same recipe cross-validated by clip
-(thresholds tuned inside the training folds). ``train(clips)`` is that fit; ``report_png`` draws per-clip F and
-the loss.
+(thresholds tuned inside the training folds). ``train(clips)`` is that fit; ``report_png`` draws per-clip held-out kappa, the
+reliability diagram of the held-out probability and the loss.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 from .clips import Gathered, offset_check  # noqa: F401 - the gathering API, here beside the training
 from .clips import collect as collect_clips
 from .clips import gather as gather_clips
-from .evaluate import group_of, table  # noqa: F401
+from .evaluate import fair_table, group_of, table  # noqa: F401
 from .task import QUICK_FIT_STEPS, check_options  # noqa: F401
 
 
@@ -48,23 +48,49 @@ def train(clips, folds: int = 5, seed: int = 0, max_steps: int = 300, progress=N
 
 
 def report_png(path, cv: dict, loss, threshold: float, gathered: Gathered | None = None) -> Path:
-    """Per-clip held-out F@100 (model, frame difference, chance) and the final fit's loss with its threshold."""
+    """Per-clip held-out kappa at the same event count (model, frame difference; chance is 0) with the
+    density-fair summary in the title, the reliability diagram of the held-out probability, and the final fit's
+    loss with its threshold."""
     from xmedia.report import pyplot, save_figure
 
     plt = pyplot()
     rows = cv["clips"]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, max(3.5, 0.22 * len(rows) + 1.5)),
-                                 gridspec_kw={"width_ratios": [3, 1]})
+    fig, (ax, rx, bx) = plt.subplots(1, 3, figsize=(16, max(4.0, 0.22 * len(rows) + 1.5)),
+                                     gridspec_kw={"width_ratios": [3, 1.2, 1]})
     y = np.arange(len(rows))
-    for dy, key, colour in ((-0.25, "model", "C0"), (0, "frame_diff", "C1"), (0.25, "chance", "0.6")):
-        ax.barh(y + dy, [r[f"{key} F@100"] for r in rows], height=0.25, color=colour, label=key.replace("_", " "))
-    ax.set_yticks(y, [f"{r['clip'][:32]} (fold {r['fold']})" for r in rows], fontsize=7)
+    for dy, key, colour in ((-0.2, "model", "C0"), (0.2, "frame_diff", "C1")):
+        ax.barh(y + dy, [r.get(f"{key} kappa", np.nan) for r in rows], height=0.4, color=colour,
+                label=key.replace("_", " "))
+    ax.axvline(0, color="0.4", lw=1, label="chance (same count)")
+    ax.set_yticks(y, [f"{r['clip'][:28]} (f{r['fold']}, x{r.get('model density', np.nan):.1f})" for r in rows],
+                  fontsize=7)
     ax.invert_yaxis()
     o = cv["overall"]
-    ax.set_xlabel("held-out F within 100 ms of the clip's sound onsets")
-    ax.set_title(f"cross-validated by clip: model {o['model F@100']:.2f}, frame diff {o['frame_diff F@100']:.2f}, "
-                 f"chance {o['chance F@100']:.2f}", fontsize=9)
+    ax.set_xlabel("held-out kappa: (F@100 - F@100 of as many random events) / (1 - that); x = model density ratio")
+
+    def g(m, k):
+        return o.get(f"{m} {k}", np.nan)
+
+    ax.set_title(f"cross-validated by clip: kappa model {g('model', 'kappa'):.2f} / frame diff "
+                 f"{g('frame_diff', 'kappa'):.2f} / chance 0; salient {g('model', 'kappa salient'):.2f} / "
+                 f"{g('frame_diff', 'kappa salient'):.2f}\nAUC {g('model', 'AUC'):.2f} / {g('frame_diff', 'AUC'):.2f} "
+                 f"/ 0.5; density x{g('model', 'density'):.2f} / x{g('frame_diff', 'density'):.2f} "
+                 f"(model within 0.5-2x on {100 * g('model', 'density 0.5-2x'):.0f} % of clips); F@100 "
+                 f"{o['model F@100']:.2f} / {o['frame_diff F@100']:.2f} / {o['chance F@100']:.2f}", fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
+    rel = cv.get("reliability")
+    if rel is not None:
+        ok = rel["count"] > 0
+        rx.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")
+        rx.plot(rel["mean_p"][ok], rel["observed"][ok], "o-", color="C0")
+        for x_, y_, n_ in zip(rel["mean_p"][ok], rel["observed"][ok], rel["count"][ok]):
+            rx.annotate(f"{int(n_)}", (x_, y_), fontsize=6, xytext=(2, -8), textcoords="offset points")
+        top = float(max(0.05, np.nanmax(np.r_[rel["mean_p"][ok], rel["observed"][ok]]) * 1.1)) if ok.any() else 1.0
+        rx.set_xlim(0, top)
+        rx.set_ylim(0, top)
+        rx.set_xlabel("predicted probability (held-out frames)")
+        rx.set_ylabel("observed: frame nearest a real onset")
+        rx.set_title(f"reliability: ECE {rel['ece']:.3f}, Brier {rel['brier']:.3f}", fontsize=9)
     bx.plot(loss)
     bx.set_xlabel("epoch (full batch)")
     bx.set_ylabel("training loss (BCE)")
@@ -78,4 +104,5 @@ def report_png(path, cv: dict, loss, threshold: float, gathered: Gathered | None
 
 
 def cv_text(cv: dict) -> str:
-    return table(cv)
+    """The cross-validated F table, then the density-fair one (kappa, salient kappa, AUC, density)."""
+    return table(cv) + "\n\n" + fair_table(cv)

@@ -48,7 +48,7 @@ def _after_save(args, result, out) -> list:
     threshold = float(result.process.threshold)
     if cv is None:
         return []
-    print(f"cross-validated by clip, mean per-clip F against {_truth(got.clips)}:")
+    print(f"cross-validated by clip, mean per-clip F and density-fair scores against {_truth(got.clips)}:")
     print(cv_text(cv))
     report = report_png(out / "report.png", cv, result.train_losses, threshold, got)
     print(f"threshold {threshold:.2f}; use it: xmedia translate CLIP --to audio --option onset_model={out}")
@@ -78,7 +78,7 @@ def is_onset_model(name_or_path) -> bool:
 def eval_onsets(args) -> int:
     """Per-clip F@50/F@100 of the model on ``--data``'s clips beside today's detector, frame difference and
     chance (held-out numbers when the model never trained on those clips)."""
-    from xmedia.adapters.onsets.evaluate import clips_table, score_clips
+    from xmedia.adapters.onsets.evaluate import clips_fair_table, clips_table, score_clips
     from xmedia.adapters.onsets.train import collect
     from xmedia.process import load
 
@@ -93,4 +93,5 @@ def eval_onsets(args) -> int:
     print(f"{args.bridge} on {len(got.clips)} clip(s) of {args.data}, per-clip F against {_truth(got.clips)} "
           f"(frame difference at threshold {DEFAULT_DIFF_THRESHOLD if diff is None else float(diff):.2f}):")
     print(clips_table(scored))
+    print(clips_fair_table(scored))
     return 0

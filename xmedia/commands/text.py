@@ -17,6 +17,7 @@ from pathlib import Path
 from xmedia.errors import ConfigError, XMediaError
 
 from . import Flag
+from .music import add_generate_flags, cmd_generate_music, refuse_music_flags
 from .training import ProcessTrainer, TrainFlag
 
 ORDER = 50  # where this area's hooks run among the others' (xmedia.commands.areas)
@@ -83,7 +84,8 @@ def write_report(path, trace, timed, title: str = ""):
 # -- generate -----------------------------------------------------------------------------------------------
 def add_commands(subparsers) -> None:
     s = subparsers.add_parser("generate", help="generate text with a trained text model (zoo name or folder)")
-    s.add_argument("model", help="zoo name (shakespeare-gru, shakespeare-markov) or a folder from `xmedia train text`")
+    s.add_argument("model", help="zoo name (shakespeare-gru, shakespeare-markov) or a folder from `xmedia train text`; "
+                   "`music` composes a score (see the music flags)")
     s.add_argument("--prompt", default="", help="text to continue")
     s.add_argument("--length", type=int, default=400, help="characters to generate (default 400)")
     s.add_argument("--temperature", type=float, default=0.8, help="0 = greedy, 1 = the model's distribution")
@@ -92,6 +94,7 @@ def add_commands(subparsers) -> None:
     s.add_argument("--sound-poem", action="store_true", help="invented words in the corpus's sound")
     s.add_argument("--blend", metavar="MODEL:T", help="mix with a second model's next-character distribution")
     s.add_argument("-o", "--output", help="write to this .txt instead of streaming to the terminal")
+    add_generate_flags(s)  # `xmedia generate music --model NAME ...` (xmedia/commands/music.py)
     s.set_defaults(func=cmd_generate)
 
 
@@ -99,6 +102,9 @@ def cmd_generate(args) -> int:
     from xmedia.adapters.text.poem import load_text_model
     from xmedia.media import Text
 
+    if args.model == "music":
+        return cmd_generate_music(args)
+    refuse_music_flags(args)
     check_generate_args(args)  # before the model loads: wrong values are refused at once
     model = load_text_model(args.model)
     if args.blend:

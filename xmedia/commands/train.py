@@ -16,6 +16,7 @@ from pathlib import Path
 from xmedia.errors import ConfigError
 
 from . import Trainer, areas
+from .music import eval_music, is_music_model
 from .onsets import eval_onsets, is_onset_model
 from .text import eval_text, is_text_model
 from .training import ProcessTrainer, TrainFlag, load_family_model
@@ -116,6 +117,8 @@ def cmd_eval(args) -> int:
         return eval_onsets(args)
     if is_text_model(args.bridge):  # a text model: nats per character on --data
         return eval_text(args)
+    if is_music_model(args.bridge):  # a composition model: nats per note on --data's pieces
+        return eval_music(args)
     check_evaluable(args.bridge)
     from xmedia.bridges.av_data import av_segments
     from xmedia.bridges.data import lexicon
