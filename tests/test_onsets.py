@@ -114,8 +114,12 @@ def test_encoder_uses_the_model_and_streaming_matches(media, shipped):
     expect = np.maximum(curve, np.where(classic >= onset_model.CUT_ONSET, classic, 0))  # hard cuts stay events
     np.testing.assert_allclose(emb.track[: len(curve), IDX["onset"]], expect, atol=1e-5)
     times = [f.time_s for f in v.iter_frames(max_side=16)]
-    events, strengths = shipped.events(curve, times, classic=classic)
+    events, strengths = shipped.pick(curve, times, "all", classic=classic, duration_s=float(v.duration_s))
     assert emb.events_s == events and emb.event_strengths == strengths and len(events) >= 3
+    salient = encode_video(v, events="salient")  # a subset of "all", at most one a second
+    assert set(salient.events_s) <= set(emb.events_s) and 1 <= len(salient.events_s) <= float(v.duration_s)
+    assert all(s >= onset_model.SALIENT_LEVEL for s in salient.event_strengths)
+    np.testing.assert_allclose(salient.track, emb.track, atol=1e-5)  # the operating point changes only the events
     classic = encode_video(v, onset_model="classic")
     assert classic.events_s != emb.events_s
     np.testing.assert_allclose(np.stack(rows)[:, IDX["energy"]], emb.track[: len(rows), IDX["energy"]], atol=1e-6)
@@ -329,3 +333,66 @@ def test_the_encoder_runs_the_model_without_torch(media):
             "assert 'torch' not in sys.modules, 'torch imported'; print(len(e.events_s))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+# ------------------------------------------------------------------------------------------ operating points
+def test_events_option_values_and_bad_values_are_refused(media):
+    check = onset_model.check_events
+    assert check("all") == "all" and check("salient") == "salient" and check(0.25) == 0.25 and check(np.float32(.5))
+    for bad in ("ALL", "loud", "", None, True, 0, 1, 0.0, 1.0, -0.1, 1.5, float("nan"), [0.5]):
+        with pytest.raises(ConfigError, match="events must be"):
+            check(bad)
+    v = xmedia.load(media("video", "fire_a.mp4"))
+    with pytest.raises(ConfigError, match="events must be"):
+        encode_video(v, events="some")  # refused before any decoding
+
+
+def test_calibration_defaults_to_identity_and_old_weights_load_unchanged(tmp_path):
+    m = _trained_tiny()
+    assert float(m.calib_a) == 1.0 and float(m.calib_b) == 0.0 and float(m.count_scale) == 1.0
+    x = torch.randn(40, len(FEATURE_NAMES))
+    state = {k: v for k, v in m.state_dict().items() if k not in onset_model.CALIBRATION}  # saved before them
+    back = VisualOnsets(radius=2, hidden=4)
+    back.load_state_dict(state, strict=True)
+    assert float(back.calib_a) == 1.0 and float(back.count_scale) == 1.0
+    arrays = {k: v.numpy() for k, v in state.items()}
+    twin = OnsetModel(m.config, arrays)
+    assert (twin.calib_a, twin.calib_b, twin.count_scale) == (1.0, 0.0, 1.0)
+    with torch.no_grad():
+        np.testing.assert_allclose(twin.curve(x.numpy()), torch.sigmoid(m(x)).numpy(), atol=1e-5)
+    m.set_calibration(0.5, -1.0, 1.3)  # a calibrated model saves and loads its calibration
+    m.save_pretrained(tmp_path / "m", card={"description": "test"})
+    cal = OnsetModel.load(tmp_path / "m")
+    assert (cal.calib_a, cal.calib_b, cal.count_scale) == pytest.approx((0.5, -1.0, 1.3))
+    with torch.no_grad():
+        expect = torch.sigmoid(0.5 * m(x) - 1.0).numpy()
+    np.testing.assert_allclose(cal.curve(x.numpy()), expect, atol=1e-5)
+    np.testing.assert_allclose(cal.curve(x.numpy(), calibrated=False), torch.sigmoid(m(x)).detach().numpy(),
+                               atol=1e-5)
+
+
+def test_platt_scaling_recovers_a_known_calibration():
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 20000)
+    y = (rng.random(len(z)) < 1 / (1 + np.exp(-(0.4 * z - 2.0)))).astype(float)
+    a, b = onset_model.fit_platt(z, y)
+    assert a == pytest.approx(0.4, abs=0.06) and b == pytest.approx(-2.0, abs=0.1)
+    assert onset_model.fit_platt(z, np.zeros(len(z))) == (1.0, 0.0)  # one class only: identity
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 10_000), st.floats(2.0, 30.0))
+def test_salient_events_are_a_subset_of_all_at_most_one_a_second(seed, duration):
+    rng = np.random.default_rng(seed)
+    fps = 25
+    n = int(duration * fps)
+    times = [Fraction(i, fps) for i in range(n)]
+    curve = rng.random(n) ** 4 * rng.uniform(0.05, 1.0)
+    twin = OnsetModel(_trained_tiny().config, {k: v.numpy() for k, v in _trained_tiny().state_dict().items()})
+    every = twin.pick(curve, times, "all", duration_s=duration)
+    salient = twin.pick(curve, times, "salient", duration_s=duration)
+    thr = twin.pick(curve, times, 0.5, duration_s=duration)
+    assert len(salient[0]) <= len(every[0]) and set(salient[0]) <= set(every[0])
+    assert len(salient[0]) <= max(1, int(duration))
+    assert len(every[0]) <= round(float(curve.sum())) and all(0 <= s <= 1 for s in every[1] + thr[1])
+    assert all(curve[round(float(e) * fps - twin.offset_s * fps)] >= 0.5 - 1e-9 for e in thr[0])

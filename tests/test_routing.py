@@ -38,7 +38,7 @@ def test_step_options_are_the_signature():
 
 
 @pytest.mark.parametrize("name, options", [("perceptual-image", ("max_side",)), ("perceptual-audio", ("onset_threshold",)),
-                                           ("perceptual-video", ("max_side", "progress", "onset_model"))])
+                                           ("perceptual-video", ("max_side", "progress", "onset_model", "events"))])
 def test_encoder_options_reach_translate(name, options):
     """Every keyword parameter of an encoder is an option of translate (no hand-kept option lists)."""
     assert xmedia.routing.registry().steps[name].options == options

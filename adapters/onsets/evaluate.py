@@ -21,7 +21,7 @@ import numpy as np
 from ..perceptual.space import pick_events
 from . import measure
 from .data import ClipData, _local_median_1d
-from .model import pick_expected, pick_onsets
+from .model import EVENT_FLOOR, fit_platt, logit, pick_onsets
 
 WINDOWS_S = (0.05, 0.1)
 THRESHOLDS = np.round(np.concatenate([np.arange(0.02, 0.1, 0.02), np.arange(0.1, 0.951, 0.05)]), 3)
@@ -79,16 +79,29 @@ def detector_row(clip: ClipData, twin, diff_threshold: float, curve=None) -> dic
         row.update({f"{name} {k_}": v for k_, v in scores(clip, events).items()})
         row.update({f"{name} {k_}": v for k_, v in fair(clip, events, c).items()})
         row[f"{name} n"] = len(events)
-    expected = pick_expected(curve, clip.times_s, getattr(twin, "count_scale", 1.0), offset_s=twin.offset_s)[0]
-    row.update({f"model_all {k_}": v for k_, v in scores(clip, expected).items()})
-    row.update({f"model_all {k_}": v for k_, v in fair(clip, expected, curve).items()})
-    row["model_all n"] = len(expected)
+    for point in ("all", "salient"):  # the encoder's events= operating points, and frame difference at their count
+        events = twin.pick(curve, clip.times_s, point, classic=clip.classic, duration_s=clip.duration_s)[0]
+        same = top_peaks(fd_curve, clip.times_s, len(events))
+        for name, ev, c in ((f"model_{point}", events, curve), (f"fd_{point}", same, fd_curve)):
+            row.update({f"{name} {k_}": v for k_, v in scores(clip, ev).items()})
+            row.update({f"{name} {k_}": v for k_, v in fair(clip, ev, c).items()})
+            row[f"{name} n"] = len(ev)
     row.update({f"chance {k_}": v for k_, v in chance_f(clip).items()})
     row["truth n"] = len(reference(clip))
     sal = measure.salient_onsets(reference(clip), reference_strength(clip))
     row["salient n"] = len(sal)
     row["duration s"] = float(clip.duration_s)
     return row
+
+
+def top_peaks(curve, times, count: int):
+    """The ``count`` strongest peaks of ``curve`` (a detector at a given event count), in time order."""
+    events = pick_onsets(curve, times, 1e-9)[0]
+    if count <= 0 or not events:
+        return ()
+    t = np.asarray([float(x) for x in times], np.float64)
+    peak = np.array([curve[int(np.argmin(np.abs(t - float(e))))] for e in events])
+    return tuple(events[i] for i in np.sort(np.argsort(-peak, kind="stable")[:count]))
 
 
 def classic_events(clip: ClipData):
@@ -168,9 +181,54 @@ def tune_detection(model, clips, make_model, inner_folds: int = 3, seed: int = 0
             oof_clips.append(clips[j])
     if not oof_clips:
         twin = model.onset_model()
-        oof_curves, oof_clips = [twin.curve_from_motion(c.motion, c.fps) for c in clips], list(clips)
+        oof_curves = [twin.curve_from_motion(c.motion, c.fps, calibrated=False) for c in clips]
+        oof_clips = list(clips)
+    if hasattr(model, "set_calibration"):
+        a, b = fit_calibration(oof_curves, oof_clips)
+        oof_curves = [_platt(k, a, b) for k in oof_curves]
+        model.set_calibration(a, b, best_count_scale(oof_curves, oof_clips))
     th = best_threshold(oof_curves, oof_clips)
     model.set_detection(th, best_offset(oof_curves, oof_clips, th))
+
+
+def _platt(curve, a: float, b: float) -> np.ndarray:
+    out = 1.0 / (1.0 + np.exp(-np.clip(a * logit(curve) + b, -60, 60)))
+    out[np.asarray(curve) <= 0] = 0.0  # the first frame stays 0
+    return out
+
+
+def fit_calibration(curves, clips) -> tuple[float, float]:
+    """Platt scaling of held-out (uncalibrated) curves against "this frame is the one nearest a real onset"
+    (``measure.nearest_frame_hits``, the outcome of the reliability diagram); the first frames (0) left out."""
+    z, y = [], []
+    for k, c in zip(curves, clips):
+        k = np.asarray(k, np.float64)
+        ok = k > 0
+        z.append(logit(k[ok]))
+        y.append(measure.nearest_frame_hits(c.times_s, reference(c), c.fps)[ok])
+    return fit_platt(np.concatenate(z) if z else [], np.concatenate(y) if y else [])
+
+
+COUNT_SCALES = np.round(np.arange(0.4, 3.01, 0.1), 2)
+
+
+def best_count_scale(curves, clips) -> float:
+    """The ``count_scale`` of the "all" operating point whose event counts are nearest the real ones over these
+    (held-out) clips: the smallest mean |log((events + 0.5) / (real onsets + 0.5))|."""
+    peaks, sums, truth = [], [], []
+    for k, c in zip(curves, clips):
+        peaks.append(len(pick_onsets(k, c.times_s, EVENT_FLOOR)[0]))
+        sums.append(float(np.sum(k)))
+        truth.append(len(reference(c)))
+    if not peaks:
+        return 1.0
+    peaks, sums, truth = np.array(peaks), np.array(sums), np.array(truth)
+
+    def err(scale):
+        n = np.minimum(np.round(scale * sums), peaks)
+        return float(np.mean(np.abs(np.log((n + 0.5) / (truth + 0.5)))))
+
+    return float(min(COUNT_SCALES, key=err))
 
 
 def train_tuned(train, make_model, inner_folds: int = 3, seed: int = 0, **fit):
@@ -184,7 +242,7 @@ def cross_validate(clips, make_model, k: int = 5, seed: int = 0, group=None, pro
                    **fit) -> dict:
     """Per fold and overall mean per-clip F@50/F@100 of the model, the classic detector, the frame-difference
     baseline and chance; plus per-clip rows. Thresholds are tuned inside the training folds only."""
-    rows, fold_rows, probs, outcomes = [], [], [], []
+    rows, fold_rows, probs, raw, outcomes = [], [], [], [], []
     folds = folds_by_clip(clips, k, seed, group)
     it = enumerate(folds) if progress is None else progress(list(enumerate(folds)))
     for f, test_idx in it:
@@ -202,15 +260,19 @@ def cross_validate(clips, make_model, k: int = 5, seed: int = 0, group=None, pro
                    **detector_row(c, twin, diff_th, curve)}
             fold.append(row)
             probs.append(curve)
+            raw.append(twin.curve_from_motion(c.motion, c.fps, calibrated=False))
             outcomes.append(measure.nearest_frame_hits(c.times_s, reference(c), c.fps))
         rows += fold
         fold_rows.append(summarise(fold, f"fold {f}"))
-    rel = measure.reliability(np.concatenate(probs) if probs else [], np.concatenate(outcomes) if outcomes else [])
-    return {"clips": rows, "folds": fold_rows, "overall": summarise(rows, "overall"), "reliability": rel}
+    y = np.concatenate(outcomes) if outcomes else []
+    rel = measure.reliability(np.concatenate(probs) if probs else [], y)
+    rel_raw = measure.reliability(np.concatenate(raw) if raw else [], y)
+    return {"clips": rows, "folds": fold_rows, "overall": summarise(rows, "overall"), "reliability": rel,
+            "reliability_uncalibrated": rel_raw}
 
 
 METHODS = ("model", "classic", "frame_diff", "chance")
-DETECTORS = ("model", "model_all", "classic", "frame_diff")
+DETECTORS = ("model", "model_all", "model_salient", "classic", "frame_diff", "fd_all", "fd_salient")
 FAIR = ("kappa", "kappa salient", "AUC", "density", "F chance")
 
 
@@ -232,24 +294,34 @@ def summarise(rows, label: str) -> dict:
 
 def fair_table(result: dict, rows_key: str = "folds", total_key: str = "overall") -> str:
     """The density-fair measures per split: kappa (all real onsets / salient ones), AUC and density ratio of the
-    model and frame difference (chance: kappa 0, AUC 0.5 by construction), and the chance F at the model's count."""
-    cols = [("model", "kappa"), ("model_all", "kappa"), ("frame_diff", "kappa"), ("model", "kappa salient"),
-            ("model_all", "kappa salient"), ("frame_diff", "kappa salient"), ("model", "AUC"), ("frame_diff", "AUC"),
-            ("model", "density"), ("model_all", "density"), ("frame_diff", "density"), ("model", "density 0.5-2x"),
-            ("model_all", "density 0.5-2x"), ("model", "F chance")]
-    names = {"kappa": "kappa", "kappa salient": "kap.sal", "AUC": "AUC", "density": "dens", "density 0.5-2x": "d.ok",
+    model (tuned threshold), its "all" and "salient" operating points, frame difference (tuned threshold, and at
+    the same count as "all" / "salient": fd@all, fd@sal); chance is kappa 0, AUC 0.5 by construction."""
+    cols = [("model", "kappa"), ("model_all", "kappa"), ("fd_all", "kappa"), ("model_salient", "kappa"),
+            ("fd_salient", "kappa"), ("frame_diff", "kappa"), ("model", "kappa salient"),
+            ("model_all", "kappa salient"), ("model_salient", "kappa salient"), ("fd_salient", "kappa salient"),
+            ("frame_diff", "kappa salient"), ("model", "AUC"), ("frame_diff", "AUC"), ("model", "density"),
+            ("model_all", "density"), ("model_salient", "density"), ("frame_diff", "density"),
+            ("model_all", "density 0.5-2x")]
+    names = {"kappa": "kap", "kappa salient": "k.sal", "AUC": "AUC", "density": "dens", "density 0.5-2x": "d.ok",
              "F chance": "chanceF"}
-    short = {"frame_diff": "fd", "model_all": "all", "model": "model"}
-    head = f"{'split':<10}{'clips':>6}" + "".join(f"{short[m] + ' ' + names[k]:>14}" for m, k in cols)
+    short = {"frame_diff": "fd", "model_all": "all", "model": "thr", "model_salient": "sal", "fd_all": "fd@all",
+             "fd_salient": "fd@sal"}
+    head = f"{'split':<10}{'clips':>6}" + "".join(f"{short[m] + ' ' + names[k]:>12}" for m, k in cols)
     lines = [head]
     for r in list(result[rows_key]) + [result[total_key]]:
-        lines.append(f"{r['split']:<10}{r['n clips']:>6}" + "".join(f"{r.get(f'{m} {k}', float('nan')):>14.3f}"
+        lines.append(f"{r['split']:<10}{r['n clips']:>6}" + "".join(f"{r.get(f'{m} {k}', float('nan')):>12.3f}"
                                                                     for m, k in cols))
-    lines.append("kappa = (F@100 - F@100 of as many random events) / (1 - that); kap.sal: against the salient real "
-                 "onsets (>= 40 % of the clip's 99th-percentile onset strength); AUC of the per-frame curve at real "
-                 "onsets (max within 100 ms; frames > 100 ms + a frame from any onset as negatives); dens = events / real onsets; d.ok = share of clips within 0.5-2x; chance: kappa "
-                 "0, AUC 0.5; model: events at the tuned threshold, all: the model's expected count per clip (the "
-                 "'all' operating point: round(sum of the frame probabilities) strongest peaks)")
+    lines.append("kap = kappa = (F@100 - F@100 of as many random events) / (1 - that), so chance at the same "
+                 "count is 0; k.sal: against the salient real onsets (>= 40 % of the clip's 99th-percentile onset "
+                 "strength); "
+                 "AUC of the per-frame curve at real onsets (chance 0.5); dens = events / real onsets; d.ok = share "
+                 "of clips within 0.5-2x. thr: the model at its tuned threshold; all / sal: the events='all' / "
+                 "'salient' operating points; fd: frame difference at its tuned threshold, fd@all / fd@sal: its "
+                 "strongest peaks at the same count as all / sal")
+    rel, raw = result.get("reliability"), result.get("reliability_uncalibrated")
+    if rel is not None and raw is not None:
+        lines.append(f"held-out calibration (frame nearest a real onset): ECE {raw['ece']:.3f} -> {rel['ece']:.3f} "
+                     f"calibrated, Brier {raw['brier']:.4f} -> {rel['brier']:.4f}")
     return "\n".join(lines)
 
 

@@ -6,6 +6,26 @@ frame makes a sound (a 1-D convolution over a few frames of ``features.sequence_
 read-out and a sigmoid: exactly ``VisualOnsets.forward``), ``model.events(curve, times)`` picks the events.
 ``resolve(onset_model)`` turns the encoder's ``onset_model`` option into a model or ``None`` (the classic
 detector), warning when the default weights are missing.
+
+Calibration (issue 22): the network's sigmoid is not a probability (it learned labels of 1 on the onset frame and
+0.5 on its neighbours, so it over-predicts about 2x). ``calib_a``/``calib_b`` are Platt scaling of its logit,
+``p = sigmoid(calib_a * logit + calib_b)``, fitted on inner held-out folds against "this frame is the one nearest
+a real onset" (``fit_platt``); ``count_scale`` corrects the expected count ``sum(p)`` of the "all" operating
+point. All three are saved buffers whose defaults (1, 0, 1: identity) are used when a saved model lacks them, so
+weights written before them load unchanged.
+
+Operating points (``pick(curve, times, events=...)``, the encoder's ``events`` option; ``check_events``):
+
+- ``"all"``: every sound-making event at the clip's own expected density, the ``round(count_scale * sum(p))``
+  strongest peaks of the calibrated probability (``pick_expected``): a calm clip gets its few events, a busy one
+  its many; no fixed rate.
+- ``"salient"``: the strong ones among "all": salience >= ``SALIENT_LEVEL`` and at most ``SALIENT_PER_S`` a
+  second (the strongest kept), so salient is always a subset of all.
+- a probability in (0, 1): every peak of the calibrated probability at or above it (``pick_onsets``).
+
+Each event's strength is its **salience**: its peak probability over the clip's strongest event peak (0..1, 1 =
+the clip's most certain event); hard cuts and flashes (``with_cuts``) keep their classic onset value (>= 0.9).
+Its **probability** is the calibrated curve at its frame: the onset axis of the encoder's track.
 """
 from __future__ import annotations
 
@@ -61,6 +81,69 @@ def pick_onsets(curve: np.ndarray, times, threshold: float, min_gap_s: float = M
 
 
 EVENT_FLOOR = 0.02  # "all": candidate peaks must reach this probability
+SALIENT_LEVEL = 0.5  # "salient": salience (peak probability over the clip's strongest) at least this
+SALIENT_PER_S = 1.0  # "salient": at most this many events a second (the strongest kept)
+EVENT_MODES = ("all", "salient")
+CALIBRATION = {"calib_a": 1.0, "calib_b": 0.0, "count_scale": 1.0}  # identity: models saved before issue 22
+
+
+def check_events(events):
+    """The encoder's ``events`` option: ``"all"``, ``"salient"`` or a probability in (0, 1); else ``ConfigError``."""
+    if isinstance(events, str):
+        if events in EVENT_MODES:
+            return events
+        raise ConfigError(f"events must be 'all', 'salient' or a probability in (0, 1), got {events!r}")
+    if isinstance(events, bool) or not isinstance(events, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(events) or not 0.0 < float(events) < 1.0:
+        raise ConfigError(f"events must be 'all', 'salient' or a probability in (0, 1), got {events!r}")
+    return float(events)
+
+
+def salient_subset(picked, duration_s: float, level: float = SALIENT_LEVEL, per_s: float = SALIENT_PER_S):
+    """The salient events of ``(events, saliences)``: salience >= ``level``, at most ``per_s`` a second (at least
+    one when any qualifies), strongest first; returned in time order."""
+    events, sal = picked
+    ok = [i for i, s in enumerate(sal) if s >= level]
+    cap = max(1, int(np.floor(per_s * max(0.0, float(duration_s)) + 1e-9)))
+    keep = sorted(sorted(ok, key=lambda i: -sal[i])[:cap])
+    return tuple(events[i] for i in keep), tuple(sal[i] for i in keep)
+
+
+def fit_platt(logits, outcomes, iters: int = 50, l2: float = 1e-6) -> tuple[float, float]:
+    """Platt scaling: ``(a, b)`` minimising the log loss of ``sigmoid(a * logit + b)`` against 0/1 outcomes
+    (Newton's method, a tiny ridge for safety). Identity ``(1, 0)`` without both classes."""
+    z = np.asarray(logits, np.float64).ravel()
+    y = np.asarray(outcomes, np.float64).ravel()
+    ok = np.isfinite(z)
+    z, y = z[ok], y[ok]
+    if len(z) == 0 or y.min() == y.max():
+        return 1.0, 0.0
+    X = np.stack([z, np.ones_like(z)], 1)
+
+    def loss(w):
+        m = X @ w
+        return float(np.sum(np.logaddexp(0, m) - y * m) + 0.5 * l2 * w @ w)
+
+    rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+    w = np.array([0.0, np.log(rate / (1 - rate))])  # the base rate: a safe start for Newton
+    f = loss(w)
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(X @ w, -60, 60)))
+        g = X.T @ (p - y) + l2 * w
+        h = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.eye(2)
+        step, t = np.linalg.solve(h, g), 1.0
+        while t > 1e-6 and loss(w - t * step) > f:  # damped: never uphill
+            t *= 0.5
+        w, f_new = w - t * step, loss(w - t * step)
+        if abs(f - f_new) < 1e-10 * max(1.0, abs(f)):
+            break
+        f = f_new
+    return float(w[0]), float(w[1])
+
+
+def logit(p) -> np.ndarray:
+    p = np.clip(np.asarray(p, np.float64), 1e-7, 1 - 1e-7)
+    return np.log(p / (1 - p))
 
 
 def pick_expected(curve: np.ndarray, times, scale: float = 1.0, floor: float = EVENT_FLOOR,
@@ -105,6 +188,8 @@ class OnsetModel:
                                f"computes {len(FEATURE_NAMES)}; retrain it (`xmedia train visual-onsets`)")
         self.threshold = float(self.a["threshold"])
         self.offset_s = float(self.a["offset_s"])
+        for k, v in CALIBRATION.items():  # absent from models saved before issue 22: identity
+            setattr(self, k, float(self.a[k]) if k in self.a else v)
         self.min_gap_s = float(self.config.get("min_gap_s", MIN_GAP_S))
         self.valley = float(self.config.get("valley", 0.5))
 
@@ -120,23 +205,57 @@ class OnsetModel:
         h = np.maximum(_conv1d_same(x, self.a["hidden.weight"], self.a["hidden.bias"]), 0.0)
         return _conv1d_same(h, self.a["out.weight"], self.a["out.bias"])[:, 0]
 
-    def curve(self, features: np.ndarray) -> np.ndarray:
-        """Per-frame probability (T,) that the frame makes a sound."""
+    def curve(self, features: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """Per-frame probability (T,) that the frame makes a sound (Platt-calibrated unless ``calibrated=False``)."""
         if len(features) == 0:
             return np.zeros(0)
-        return 1.0 / (1.0 + np.exp(-np.clip(self.logits(features), -60, 60)))
+        z = self.logits(features)
+        if calibrated:
+            z = self.calib_a * z + self.calib_b
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
 
-    def curve_from_motion(self, motion: np.ndarray, fps: float) -> np.ndarray:
+    def curve_from_motion(self, motion: np.ndarray, fps: float, calibrated: bool = True) -> np.ndarray:
         """``curve`` of a clip's ``RegionMotion`` rows; 0 on the first frame (nothing before it to compare with)."""
-        curve = self.curve(sequence_features(motion, fps))
+        curve = self.curve(sequence_features(motion, fps), calibrated)
         curve[:1] = 0.0
         return curve
 
     def events(self, curve: np.ndarray, times, threshold: float | None = None, classic=None):
-        """``(events, strengths)`` of ``curve``; with ``classic`` (the classic onset axis), hard cuts too."""
+        """``(events, strengths)`` of ``curve`` at ``threshold`` (default: the tuned one); with ``classic`` (the
+        classic onset axis), hard cuts too."""
         events = pick_onsets(curve, times, self.threshold if threshold is None else threshold, self.min_gap_s,
                              self.valley, self.offset_s)
         return events if classic is None else with_cuts(events, classic, times)
+
+    def pick(self, curve: np.ndarray, times, events="all", classic=None, duration_s: float | None = None):
+        """``(events, saliences)`` of a calibrated ``curve`` at an operating point (module doc): ``"all"``,
+        ``"salient"`` or a probability; with ``classic`` (the classic onset axis), hard cuts too."""
+        mode = check_events(events)
+        curve = np.nan_to_num(np.asarray(curve, np.float64))
+        if mode in EVENT_MODES:
+            picked = pick_expected(curve, times, self.count_scale, EVENT_FLOOR, self.min_gap_s, self.valley,
+                                   self.offset_s)
+        else:
+            picked = pick_onsets(curve, times, mode, self.min_gap_s, self.valley, self.offset_s)[0]
+            picked = (picked, saliences(curve, times, picked, self.offset_s))
+        if classic is not None:
+            picked = with_cuts(picked, classic, times)
+        if mode == "salient":
+            if duration_s is None:
+                t = [float(x) for x in times]
+                duration_s = t[-1] + (t[-1] - t[0]) / max(1, len(t) - 1) if t else 0.0
+            picked = salient_subset(picked, duration_s)
+        return picked
+
+
+def saliences(curve: np.ndarray, times, events, offset_s: float = 0.0) -> tuple[float, ...]:
+    """Each event's peak value of ``curve`` over the strongest event's (0..1)."""
+    if not events:
+        return ()
+    t = np.asarray([float(x) for x in times], np.float64)
+    peak = np.array([curve[int(np.argmin(np.abs(t - (float(e) - offset_s))))] for e in events])
+    top = float(peak.max()) or 1.0
+    return tuple(float(v / top) for v in peak)
 
 
 def with_cuts(picked, classic: np.ndarray, times, level: float = CUT_ONSET):

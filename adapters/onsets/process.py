@@ -5,9 +5,10 @@ ReLU, a per-frame linear read-out and a sigmoid: the probability that the frame 
 clip's own sound onsets (``data.ClipData.label_s``): 1 at each one's nearest frame, 0.5 on its neighbours (plain
 BCE, so the output stays a calibrated probability and the threshold can tell busy clips from quiet ones; weighting
 the rare positives up saturates it and the tuned threshold then fires at the maximum rate). The detection
-threshold and the sub-frame offset are buffers, set at the end of ``fit`` (tuned on held-out clips of the training
-data, ``evaluate.tune_detection``) and saved with the weights, so ``model.OnsetModel`` reads everything it needs with
-``xmedia.pretrained.load_arrays``.
+threshold, the sub-frame offset and the calibration (Platt ``calib_a``/``calib_b`` and ``count_scale``, identity
+by default and when loading weights saved before them) are buffers, set at the end of ``fit`` (tuned on held-out
+clips of the training data, ``evaluate.tune_detection``) and saved with the weights, so ``model.OnsetModel`` reads
+everything it needs with ``xmedia.pretrained.load_arrays``.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from torch import nn
 from xmedia.process import Process
 
 from .features import FEATURE_NAMES
-from .model import MIN_GAP_S, OnsetModel
+from .model import CALIBRATION, MIN_GAP_S, OnsetModel
 from .task import clip_targets, frame_targets  # noqa: F401 - the labels, beside the model that learns them
 
 
@@ -35,6 +36,14 @@ class VisualOnsets(Process):
         self.register_buffer("std", torch.ones(n_features))
         self.register_buffer("threshold", torch.tensor(0.5))
         self.register_buffer("offset_s", torch.tensor(0.0))
+        for name, default in CALIBRATION.items():  # Platt scaling and the expected-count scale (identity)
+            self.register_buffer(name, torch.tensor(default))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        """Weights saved before the calibration buffers existed load unchanged (identity calibration)."""
+        for name, default in CALIBRATION.items():
+            state_dict.setdefault(prefix + name, torch.tensor(default))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         """(T, F) or (B, T, F) features -> logits of the same leading shape."""
@@ -74,3 +83,10 @@ class VisualOnsets(Process):
         with torch.no_grad():
             self.threshold.fill_(float(threshold))
             self.offset_s.fill_(float(offset_s))
+
+    def set_calibration(self, calib_a: float = 1.0, calib_b: float = 0.0, count_scale: float = 1.0) -> None:
+        """Platt scaling of the logit and the expected-count scale (``evaluate.tune_detection``)."""
+        with torch.no_grad():
+            self.calib_a.fill_(float(calib_a))
+            self.calib_b.fill_(float(calib_b))
+            self.count_scale.fill_(float(count_scale))

@@ -78,19 +78,27 @@ def report_png(path, cv: dict, loss, threshold: float, gathered: Gathered | None
                  f"(model within 0.5-2x on {100 * g('model', 'density 0.5-2x'):.0f} % of clips); F@100 "
                  f"{o['model F@100']:.2f} / {o['frame_diff F@100']:.2f} / {o['chance F@100']:.2f}", fontsize=9)
     ax.legend(fontsize=8, loc="lower right")
-    rel = cv.get("reliability")
+    rel, raw = cv.get("reliability"), cv.get("reliability_uncalibrated")
     if rel is not None:
-        ok = rel["count"] > 0
         rx.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--")
-        rx.plot(rel["mean_p"][ok], rel["observed"][ok], "o-", color="C0")
-        for x_, y_, n_ in zip(rel["mean_p"][ok], rel["observed"][ok], rel["count"][ok]):
-            rx.annotate(f"{int(n_)}", (x_, y_), fontsize=6, xytext=(2, -8), textcoords="offset points")
-        top = float(max(0.05, np.nanmax(np.r_[rel["mean_p"][ok], rel["observed"][ok]]) * 1.1)) if ok.any() else 1.0
+        tops, title = [0.05], "reliability (held out)"
+        for r, colour, label in ((raw, "C1", "uncalibrated"), (rel, "C0", "calibrated")):
+            if r is None:
+                continue
+            ok = r["count"] > 0
+            rx.plot(r["mean_p"][ok], r["observed"][ok], "o-", color=colour, label=f"{label}: ECE {r['ece']:.3f}")
+            for x_, y_, n_ in zip(r["mean_p"][ok], r["observed"][ok], r["count"][ok]):
+                rx.annotate(f"{int(n_)}", (x_, y_), fontsize=6, xytext=(2, -8), textcoords="offset points")
+            if ok.any():
+                tops.append(float(np.nanmax(np.r_[r["mean_p"][ok], r["observed"][ok]]) * 1.1))
+            title += f"\n{label}: ECE {r['ece']:.3f}, Brier {r['brier']:.3f}"
+        top = min(1.0, max(tops))
         rx.set_xlim(0, top)
         rx.set_ylim(0, top)
         rx.set_xlabel("predicted probability (held-out frames)")
         rx.set_ylabel("observed: frame nearest a real onset")
-        rx.set_title(f"reliability: ECE {rel['ece']:.3f}, Brier {rel['brier']:.3f}", fontsize=9)
+        rx.set_title(title, fontsize=9)
+        rx.legend(fontsize=7, loc="upper left")
     bx.plot(loss)
     bx.set_xlabel("epoch (full batch)")
     bx.set_ylabel("training loss (BCE)")

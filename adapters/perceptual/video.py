@@ -10,7 +10,7 @@ from xmedia.media import Video
 from xmedia.routing import step
 
 from ..onsets.features import RegionMotion
-from ..onsets.model import CUT_ONSET
+from ..onsets.model import CUT_ONSET, EVENT_MODES, check_events, salient_subset
 from ..onsets.model import resolve as resolve_onset_model
 from .space import AXES, IDX, SPACE, _sat, pick_events, pool
 from .still import _still_axes, colour_stats
@@ -99,15 +99,23 @@ class VideoEncoder:
 
 @step("video", "space:perceptual", name="perceptual-video", cost=1.0, kind="encoder",
       description="video -> the embedded perceptual space (energy, pace, brightness, warmth, texture, valence, density, onset)")
-def encode_video(video: Video, max_side: int = 160, progress: bool = False, onset_model="visual-onsets") -> Embedding:
+def encode_video(video: Video, max_side: int = 160, progress: bool = False, onset_model="visual-onsets",
+                 events="all") -> Embedding:
     """Per-frame axes on a fixed grid at the video's nominal fps, pooled vector and visual events.
 
     ``onset_model``: what finds the visual events and the onset axis. ``"visual-onsets"`` (default) is the
     model learned from real sound (``xmedia.adapters.onsets``; a zoo name or a folder written by
     ``xmedia train visual-onsets`` works too); ``"classic"`` is the earlier hand-tuned detector (global frame
     difference plus jumps in motion energy), also used, with a warning, when the default weights are missing.
+
+    ``events``: the operating point (``xmedia.adapters.onsets.model``, docs/soundtrack.md "Visual events").
+    ``"all"`` (default): every sound-making event at the clip's expected density (the sum of the calibrated
+    per-frame probability); ``"salient"``: only the strong ones among those (at most one a second); a
+    probability in (0, 1): every peak of the probability at or above it. ``event_strengths`` are the events'
+    saliences (0..1, 1 = the clip's strongest); each event's probability is the track's onset axis at its frame.
     """
     check_analysable(video)
+    mode = check_events(events)
     model = resolve_onset_model(onset_model)
     enc = VideoEncoder(fps=float(video.fps), collect_motion=model is not None)
     frames = prefetch(video.iter_frames(max_side=max_side))
@@ -122,14 +130,18 @@ def encode_video(video: Video, max_side: int = 160, progress: bool = False, onse
     if not rows:
         raise MediaError(f"{video.source or 'video'}: no frame could be decoded")
     per_frame = np.stack(rows)
-    if model is None:
-        events, strengths = pick_events(per_frame[:, IDX["onset"]], times, min_gap_s=0.15)
+    duration = video.duration_s
+    if model is None:  # the classic axis is no probability: "all" is its fixed 0.3 threshold
+        events, strengths = pick_events(per_frame[:, IDX["onset"]], times, threshold=0.3 if mode in EVENT_MODES
+                                        else mode, min_gap_s=0.15)
+        if mode == "salient":
+            events, strengths = salient_subset((events, strengths), float(duration))
     else:
         curve = model.curve_from_motion(enc.motion.matrix(), enc.fps)
-        events, strengths = model.events(curve, times, classic=per_frame[:, IDX["onset"]])
+        events, strengths = model.pick(curve, times, mode, classic=per_frame[:, IDX["onset"]],
+                                       duration_s=float(duration))
         per_frame[:, IDX["onset"]] = np.maximum(curve, np.where(per_frame[:, IDX["onset"]] >= CUT_ONSET,
                                                                 per_frame[:, IDX["onset"]], 0.0))
-    duration = video.duration_s
     n = max(1, int(duration * video.fps))
     grid = np.arange(n) / float(video.fps)
     idx = np.clip(np.searchsorted(np.asarray(times, dtype=float), grid, side="right") - 1, 0, len(rows) - 1)

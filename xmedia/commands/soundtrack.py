@@ -34,7 +34,15 @@ TRANSLATE_FLAGS = (  # --style is declared by the style area (it also names musi
     Flag("tempo", "fixed tempo in bpm (default: follows the picture's pace)", type=float),
     Flag("key", "key, e.g. A, F#m, 'Bb minor' (default: from the picture's brightness and valence)"),
     Flag("bank", "compose from your own audio samples in DIR (remix mode)", metavar="DIR"),
+    Flag("music-style", "--style score: the composition style that writes the notes: bach-chorales (default), "
+                        "irish-folk, chinese-folk, a folder from `xmedia train music` or a blend "
+                        "'bach-chorales:0.5,irish-folk:0.5'", metavar="NAME"),
+    Flag("score", "--style score: also write the notes the soundtrack plays (.mid, .musicxml)", metavar="OUT.mid",
+         writer_for=("video->audio",), writes_file=True),
+    Flag("stems", "--style score: also write one WAV per part into DIR", metavar="DIR", writer_for=("video->audio",),
+         writes_file=True),
 )
+SCORE_OUT = (".mid", ".midi", ".musicxml", ".mxl", ".xml")
 
 
 def check_output(args, x, to) -> None:
@@ -42,6 +50,11 @@ def check_output(args, x, to) -> None:
     if to != "audio" or not isinstance(x, Video):
         return
     out = Path(args.output)
+    for name in ("score", "stems"):
+        if getattr(args, name, None) and getattr(args, "style", None) != "score":
+            raise ConfigError(f"--{name} writes the notes of a composed soundtrack: add --style score")
+    if getattr(args, "score", None) and Path(args.score).suffix.lower() not in SCORE_OUT:
+        raise ConfigError(f"--score {args.score}: write the notes as {', '.join(SCORE_OUT)}")
     if out.suffix.lower() not in VIDEO_OUT + AUDIO_EXT:
         raise ConfigError(f"{out}: write the soundtrack as audio ({', '.join(sorted(AUDIO_EXT))}) or as the video "
                           f"with the soundtrack muxed ({', '.join(sorted(VIDEO_OUT))})")
@@ -64,6 +77,7 @@ def write_result(args, x, trace) -> bool:
     else:
         final.save(out)
         print(f"wrote {out} ({float(final.duration_s):.3f} s, {final.sample_rate_hz} Hz)")
+    write_score_outputs(args, trace)
     if getattr(args, "report", None):
         embedding = trace.get("space:perceptual")
         if embedding is None:  # the route went through another space: the report still shows the picture's axes
@@ -71,6 +85,27 @@ def write_result(args, x, trace) -> bool:
         write_report(args.report, embedding, audio, title=Path(args.input).name)
         print(f"wrote {args.report}")
     return True
+
+
+def write_score_outputs(args, trace) -> None:
+    """``--score``: the notes the soundtrack plays; ``--stems DIR``: one WAV per part (they sum to the mix)."""
+    score = trace.get("score")
+    if score is None or not (getattr(args, "score", None) or getattr(args, "stems", None)):
+        return
+    if args.score:
+        score.save(args.score)
+        print(f"wrote {args.score} ({score.num_notes} notes, {len(score.parts)} parts, {score.key}, "
+              f"{float(score.tempo_bpm):g} bpm)")
+    if args.stems:
+        from xmedia.bridges.score_soundtrack import render_stems
+        from xmedia.media import Audio
+
+        folder = Path(args.stems)
+        folder.mkdir(parents=True, exist_ok=True)
+        sr = trace.output.sample_rate_hz
+        for name, samples in render_stems(score, sr).items():
+            Audio(samples, sr).save(folder / f"{name}.wav")
+        print(f"wrote {folder}/ (one WAV per part)")
 
 
 def write_report(path, embedding, audio, title: str = "") -> Path:
